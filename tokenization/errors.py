@@ -1,0 +1,17 @@
+"""The exception family of tunesmith.tokenization (no imports, so anyone may raise it)."""
+
+
+class TokenizationError(Exception):
+    """Base of every error this package raises; the message is meant for a person."""
+
+
+class MusicValueError(TokenizationError, ValueError):
+    """A musical value is malformed: an unknown key ("H major"), a bad meter, an absurd length."""
+
+
+class MusicFileError(TokenizationError):
+    """A music file cannot be read or written: corrupt, empty, not music, too large."""
+
+
+class CodecError(TokenizationError):
+    """Tokens cannot be encoded or decoded with the joint vocabulary."""
