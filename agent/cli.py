@@ -1,0 +1,51 @@
+"""The `tunesmith` command line (typer).  The only place exceptions become exit codes.
+
+Heavy imports (music21, torch) happen inside the commands, so `tunesmith --help` is instant.
+Exit codes: 0 ok, 1 a clear error (bad input, bad file, failed check), 2 usage error,
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from .cli_corpus import corpus_app
+from .cli_music import register_music_commands
+
+app = typer.Typer(
+    name="tunesmith",
+    help="Offline songwriting assistant: melodies, chords and lyrics, checked with music21.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(corpus_app, name="corpus")
+register_music_commands(app)
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    from ..tokenization.errors import TokenizationError
+    from ..tools.errors import ToolError
+    from ..finetune.errors import FinetuneError
+
+    return (TokenizationError, ToolError, FinetuneError)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: typer handles usage errors (exit 2); known errors become one line and exit 1."""
+    try:
+        app(args=argv)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as err:  # noqa: BLE001 - the one place errors become exit codes
+        if isinstance(err, _known_errors()) or isinstance(err, OSError):
+            typer.echo(f"error: {err}", err=True)
+            sys.exit(1)
+        raise
+
+
+if __name__ == "__main__":
+    main()
