@@ -29,8 +29,9 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from ..tokenization.errors import TokenizationError
     from ..tools.errors import ToolError
     from ..finetune.errors import FinetuneError
+    from .errors import AgentError
 
-    return (TokenizationError, ToolError, FinetuneError)
+    return (TokenizationError, ToolError, FinetuneError, AgentError)
 
 
 def main(argv: list[str] | None = None) -> None:

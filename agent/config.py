@@ -1,0 +1,61 @@
+"""Settings resolution: flag > environment > config file > default.  The only module that reads os.environ.
+
+Environment variables:
+  TUNESMITH_HOME         where sessions, config.toml and default output live (default ~/.tunesmith)
+  TUNESMITH_MODEL        chat model spec (default "embedded")
+  TUNESMITH_CHECKPOINTS  folder holding the shipped model (default: checkpoints/ beside the code)
+  TUNESMITH_OUT          default output folder for one-shot commands (default ./tunesmith-out)
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import AgentError
+
+SOURCE_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Resolved settings for one command."""
+
+    home: Path
+    model: str
+    checkpoints: Path
+    out_dir: Path
+
+    @property
+    def default_checkpoint(self) -> Path:
+        return self.checkpoints / "default"
+
+
+def load_config(*, overrides: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Resolve settings; `overrides` are CLI flags (None values are ignored)."""
+    env = os.environ if environ is None else environ
+    flags = {k: v for k, v in (overrides or {}).items() if v is not None}
+    home = Path(str(flags.get("home") or env.get("TUNESMITH_HOME") or Path.home() / ".tunesmith")).expanduser()
+    file_values = _read_config_file(home / "config.toml")
+
+    def pick(name: str, env_name: str, default: object) -> object:
+        return flags.get(name) or env.get(env_name) or file_values.get(name) or default
+
+    return Config(
+        home=home,
+        model=str(pick("model", "TUNESMITH_MODEL", "embedded")),
+        checkpoints=Path(str(pick("checkpoints", "TUNESMITH_CHECKPOINTS", SOURCE_ROOT / "checkpoints"))).expanduser(),
+        out_dir=Path(str(pick("out_dir", "TUNESMITH_OUT", "tunesmith-out"))).expanduser(),
+    )
+
+
+def _read_config_file(path: Path) -> dict[str, object]:
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise AgentError(f"cannot read config file {path}: {err}") from err
