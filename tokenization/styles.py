@@ -33,6 +33,7 @@ STYLES: tuple[Style, ...] = (
     Style("chinese-han-shange", "Han folk song, shange (mountain song)", "2/4", 72, "chinese-han"),
     Style("chinese-han-haozi", "Han folk song, haozi (work song)", "2/4", 96, "chinese-han"),
     Style("chinese-han-erge", "Han folk song, erge (children's song)", "2/4", 100, "chinese-han"),
+    Style("chinese-han-wuge", "Han folk song, wuge (dance song, yangge)", "2/4", 100, "chinese-han"),
     Style("irish-reel", "Irish reel (O'Neill's, Ryan's)", "4/4", 112, None),
     Style("irish-jig", "Irish double jig (O'Neill's, Ryan's)", "6/8", 116, None),
     Style("irish-slip-jig", "Irish slip jig in 9/8 (O'Neill's)", "9/8", 116, None),
@@ -49,6 +50,7 @@ _ALIASES = {
     "german": "german-folk", "lorraine": "lorraine-folk", "luxembourg": "luxembourg-folk",
     "chinese": "chinese-han", "han": "chinese-han", "xiaodiao": "chinese-han-xiaodiao",
     "shange": "chinese-han-shange", "haozi": "chinese-han-haozi", "erge": "chinese-han-erge",
+    "wuge": "chinese-han-wuge",
     "reel": "irish-reel", "jig": "irish-jig", "slip-jig": "irish-slip-jig", "hornpipe": "irish-hornpipe",
     "air": "irish-air", "strathspey": "scottish-strathspey", "chorale": "bach-chorale", "bach": "bach-chorale",
 }
@@ -61,7 +63,7 @@ def get_style(name: str) -> Style:
     'irish-jig'
     >>> get_style("polka")
     Traceback (most recent call last):
-    tunesmith.tokenization.errors.MusicValueError: unknown style 'polka'; known styles: german-folk, lorraine-folk, luxembourg-folk, irish-folk, chinese-han, chinese-han-xiaodiao, chinese-han-shange, chinese-han-haozi, chinese-han-erge, irish-reel, irish-jig, irish-slip-jig, irish-hornpipe, irish-air, scottish-strathspey, scottish-air, fiddle-tune, american-fife, bach-chorale
+    tunesmith.tokenization.errors.MusicValueError: unknown style 'polka'; known styles: german-folk, lorraine-folk, luxembourg-folk, irish-folk, chinese-han, chinese-han-xiaodiao, chinese-han-shange, chinese-han-haozi, chinese-han-erge, chinese-han-wuge, irish-reel, irish-jig, irish-slip-jig, irish-hornpipe, irish-air, scottish-strathspey, scottish-air, fiddle-tune, american-fife, bach-chorale
     """
     slug = name.strip().lower().replace(" ", "-").replace("_", "-")
     slug = _ALIASES.get(slug, slug)
