@@ -12,6 +12,7 @@ import sys
 import typer
 
 from .cli_corpus import corpus_app
+from .cli_demo import demo
 from .cli_music import register_music_commands
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 app.add_typer(corpus_app, name="corpus")
 register_music_commands(app)
+app.command()(demo)
 
 
 def _known_errors() -> tuple[type[BaseException], ...]:

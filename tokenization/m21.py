@@ -38,13 +38,18 @@ def chord_symbol_from_m21(figure: str) -> str:
     return re.sub(r"/([A-G])-", r"/\1b", fixed)
 
 
-def _key_of(stream) -> KeySpec | None:
+def _key_of(stream, *, last_pitch: int | None = None) -> KeySpec | None:
+    """The declared key; a bare key signature is read as the major or relative minor key
+    whose tonic the melody ends on (chorales end on the tonic), major otherwise."""
     from music21 import key as m21key
 
     for found in stream.recurse().getElementsByClass(m21key.KeySignature):
         if isinstance(found, m21key.Key):
             mode = found.mode if found.mode in ("major", "minor", "dorian", "mixolydian") else "major"
             return parse_key(found.tonic.name, mode=mode)
+        minor = found.asKey("minor")
+        if last_pitch is not None and minor.tonic.pitchClass == last_pitch % 12:
+            return parse_key(minor.tonic.name, mode="minor")
         return parse_key(found.asKey("major").tonic.name)
     return None
 
@@ -116,7 +121,9 @@ def stream_to_melody(stream, *, part_index: int = 0, expand_repeats: bool = Fals
             syllabic = found.syllabic if found.syllabic in ("single", "begin", "middle", "end") else "single"
             lyric = Syllable(text=found.text, syllabic=syllabic)
         notes.append(Note(pitch=int(max(p.midi for p in pitches)), onset=onset, duration=duration, lyric=lyric))
-    return Melody(notes=tuple(notes), meter=meter, key=_key_of(stream), tempo=_tempo_of(stream))
+    last_pitch = notes[-1].pitch if notes else None
+    return Melody(notes=tuple(notes), meter=meter, key=_key_of(stream, last_pitch=last_pitch),
+                  tempo=_tempo_of(stream))
 
 
 def stream_to_song(stream, *, title: str | None = None, style: str | None = None) -> Song:

@@ -1,0 +1,151 @@
+"""Melody tools: a new melody from controls, continue a melody, regenerate some bars, a variation.
+
+Every entry point samples from the embedded model under the grammar constraints
+(exact bars, full bars, range, key), runs the music21 checks, and re-samples with the
+next seed when a check fails.  The best candidate is returned with its findings; a
+candidate with errors is never returned.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+from ..finetune.errors import FinetuneError
+from ..tokenization.errors import TokenizationError
+from ..tokenization.music import KeySpec, Melody, Song
+from .errors import ToolError
+from .melody_request import MelodyRequest, melody_spec, prefix_of, span_of
+from .theory import check_melody
+from .theory_key import estimate_key, same_key
+from .types import Report
+
+MELODY_ADAPTER = "melody"
+
+
+@dataclass(frozen=True, slots=True)
+class MelodyResult:
+    """A checked melody plus how it was made (seed, attempts, time)."""
+
+    song: Song
+    report: Report
+    seed: int
+    attempts: int
+    seconds: float
+    estimated_key: KeySpec
+
+    @property
+    def melody(self) -> Melody:
+        return self.song.melody
+
+
+def _score(melody: Melody, report: Report, key: KeySpec) -> tuple:
+    estimated, clarity = estimate_key(melody)
+    ends_on_tonic = melody.notes[-1].pitch % 12 == key.pitch_class if melody.notes else False
+    return (report.ok, same_key(key, estimated), ends_on_tonic, -len(report.warnings), clarity), estimated
+
+
+def _sample(runtime, request: MelodyRequest, *, seed: int, prefix: Melody | None = None,
+            keep_bars: int = 0, bars: int | None = None) -> Melody:
+    from ..finetune.sampling import SamplingConfig, generate_melody
+
+    spec = melody_spec(request, keep_bars=keep_bars, bars=bars)
+    config = SamplingConfig(temperature=request.temperature, top_p=request.top_p)
+    adapter = request.adapter or (MELODY_ADAPTER if runtime.has_adapter(MELODY_ADAPTER) else None)
+    if adapter:
+        runtime.use(adapter)
+    try:
+        sample = generate_melody(runtime.model, runtime.codec, spec, style=request.style_token, tempo=request.tempo,
+                                 seed=seed, config=config, prefix=prefix)
+    except (FinetuneError, TokenizationError) as err:
+        raise ToolError(f"the model could not write this melody: {err}") from err
+    return replace(sample.melody, tempo=request.tempo, key=request.key)
+
+
+def _best_of(runtime, request: MelodyRequest, *, make, title: str) -> MelodyResult:
+    """Try seeds seed, seed+1, … until a candidate passes every check (or attempts run out)."""
+    started = time.perf_counter()
+    best = None
+    for attempt in range(request.attempts):
+        seed = request.seed + attempt
+        melody = make(seed)
+        report = check_melody(melody, key=request.key, range_=(request.low, request.high))
+        rank, estimated = _score(melody, report, request.key)
+        if best is None or rank > best[0]:
+            best = (rank, melody, report, seed, estimated)
+        if rank[0] and rank[1] and rank[2]:
+            break
+    rank, melody, report, seed, estimated = best
+    if not report.ok:
+        raise ToolError(f"no candidate passed the theory checks after {request.attempts} tries: "
+                        f"{report.errors[0].message}")
+    song = Song(melody=melody, title=title, style=request.style, seed=seed)
+    return MelodyResult(song=song, report=report, seed=seed, attempts=attempt + 1,
+                        seconds=time.perf_counter() - started, estimated_key=estimated)
+
+
+def new_melody(request: MelodyRequest, *, runtime) -> MelodyResult:
+    """A new melody from the request's controls."""
+    title = f"{request.style or 'Melody'} in {request.key}"
+    return _best_of(runtime, request, make=lambda seed: _sample(runtime, request, seed=seed), title=title)
+
+
+def continue_melody(melody: Melody, *, runtime, request: MelodyRequest) -> MelodyResult:
+    """Keep `melody` and add `request.bars` new bars after it."""
+    prefix = prefix_of(melody, bars=melody.bars)
+    total = melody.bars + request.bars
+    ask = replace(request, bars=total)
+    return _best_of(runtime, ask, make=lambda seed: _sample(runtime, ask, seed=seed, prefix=prefix,
+                                                            keep_bars=melody.bars),
+                    title=f"Continuation in {request.key}")
+
+
+def regenerate_bars(melody: Melody, *, keep: tuple[int, int], runtime, request: MelodyRequest) -> MelodyResult:
+    """Keep bars keep[0]..keep[1] (1-based, inclusive) and write new bars around them.
+
+    Bars after the kept span are sampled as a continuation; bars before it are sampled
+    several times and the head whose last note leads best into the kept bars wins.
+    """
+    first, last = keep
+    if not 1 <= first <= last <= melody.bars:
+        raise ToolError(f"cannot keep bars {first}-{last} of a {melody.bars}-bar melody")
+    if first == 1 and last == melody.bars:
+        raise ToolError("keeping every bar leaves nothing to regenerate")
+    ask = replace(request, bars=melody.bars)
+    kept = span_of(melody, first_bar=first, last_bar=last)
+
+    def make(seed: int) -> Melody:
+        joined = kept
+        if first > 1:
+            head_request = replace(ask, bars=first - 1)
+            heads = [_sample(runtime, head_request, seed=seed * 7 + i) for i in range(3)]
+            target = kept.notes[0].pitch if kept.notes else heads[0].notes[-1].pitch
+            head = min(heads, key=lambda h: abs(h.notes[-1].pitch - target) if h.notes else 99)
+            joined = prefix_of(head, bars=first - 1, then=kept)
+        if last == melody.bars:
+            return joined
+        return _sample(runtime, ask, seed=seed, prefix=joined, keep_bars=last)
+
+    return _best_of(runtime, ask, make=make, title=f"Bars {first}-{last} kept")
+
+
+def vary_melody(melody: Melody, *, runtime, request: MelodyRequest, keep_bars: int = 1) -> MelodyResult:
+    """A variation: keep the opening motif, re-sample the rest, prefer the candidate whose rhythm
+    follows the original most closely while its pitches differ."""
+    if melody.bars <= keep_bars:
+        raise ToolError(f"a {melody.bars}-bar melody is too short to vary (the first {keep_bars} bar(s) are kept)")
+    ask = replace(request, bars=melody.bars)
+    prefix = prefix_of(melody, bars=keep_bars)
+
+    def make(seed: int) -> Melody:
+        candidates = [_sample(runtime, ask, seed=seed * 5 + i, prefix=prefix, keep_bars=keep_bars) for i in range(3)]
+        return max(candidates, key=lambda c: _rhythm_similarity(melody, c) - (c.notes == melody.notes))
+
+    return _best_of(runtime, ask, make=make, title="Variation")
+
+
+def _rhythm_similarity(a: Melody, b: Melody) -> float:
+    """Share of onset times (on a 1/12-quarter grid) the two melodies have in common."""
+    grid_a = {round(n.onset * 12) for n in a.notes}
+    grid_b = {round(n.onset * 12) for n in b.notes}
+    return len(grid_a & grid_b) / max(len(grid_a | grid_b), 1)
