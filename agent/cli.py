@@ -13,6 +13,7 @@ import typer
 
 from .cli_corpus import corpus_app
 from .cli_demo import demo
+from .cli_harmony import harmony_app
 from .cli_music import register_music_commands
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(corpus_app, name="corpus")
+app.add_typer(harmony_app, name="harmony")
 register_music_commands(app)
 app.command()(demo)
 
