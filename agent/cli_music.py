@@ -62,23 +62,25 @@ def melody(
     from ..tools.melody_request import build_request
     from ..tools.errors import ToolError
 
+    from ..finetune.lora import list_adapters
+
     config = load_config(overrides={"out_dir": out})
     if keep and not continue_:
         raise ToolError("--keep needs --continue FILE (the melody whose bars to keep)")
     source = read_song(continue_ or vary) if (continue_ or vary) else None
-    runtime = load_runtime(config.default_checkpoint)
     given = source.melody if source else None
-    request = build_request(
-        style=style, key=key or (given.key if given and given.key else None), mode=mode,
-        meter=meter or (given.meter if given else None), tempo=tempo or (given.tempo if given else None),
-        bars=bars, range_=range_, seed=seed, temperature=temperature, adapters=runtime.adapters,
-    )
-    if given is not None and given.key is None and key is None:
+    given_key = given.key if given is not None else None
+    if given is not None and given_key is None and key is None:
         from ..tools.theory_key import estimate_key
 
-        request = build_request(style=style, key=estimate_key(given)[0], meter=given.meter, tempo=request.tempo,
-                                bars=bars, range_=range_, seed=request.seed, temperature=temperature,
-                                adapters=runtime.adapters)
+        given_key = estimate_key(given)[0]
+    request = build_request(
+        style=style, key=key or given_key, mode=mode,
+        meter=meter or (given.meter if given else None), tempo=tempo or (given.tempo if given else None),
+        bars=bars, range_=range_, seed=seed, temperature=temperature,
+        adapters=tuple(list_adapters(config.default_checkpoint)),
+    )
+    runtime = load_runtime(config.default_checkpoint)
     if keep:
         result = tool.regenerate_bars(given, keep=_parse_keep(keep), runtime=runtime, request=request)
     elif given is not None and continue_:

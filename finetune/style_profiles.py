@@ -112,3 +112,25 @@ def load_profiles(path: Path) -> StyleProfiles:
     if data.get("version") != PROFILE_VERSION:
         raise CorpusError(f"style profiles {path} have version {data.get('version')}, expected {PROFILE_VERSION}")
     return StyleProfiles(centroids=data["centroids"], scale=data["scale"], counts=data["counts"])
+
+
+def profiles_from_corpus(corpus_dir: Path, *, splits: tuple[str, ...] = ("train",)) -> StyleProfiles:
+    """Profiles from corpus records; a genre record also counts for its parent style."""
+    from ..tokenization.records import record_to_song
+    from ..tokenization.styles import get_style
+
+    def examples():
+        for split in splits:
+            path = Path(corpus_dir) / f"{split}.jsonl"
+            if not path.is_file():
+                raise CorpusError(f"{path} is missing; run `tunesmith corpus build` first")
+            with path.open(encoding="utf-8") as handle:
+                for line in handle:
+                    record = json.loads(line)
+                    melody = record_to_song(record).melody
+                    labels = set(record.get("styles") or ())
+                    labels |= {get_style(s).parent for s in labels if get_style(s).parent}
+                    for label in sorted(labels):
+                        yield label, melody
+
+    return build_profiles(examples())

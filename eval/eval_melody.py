@@ -1,0 +1,194 @@
+"""Evaluate the shipped melody model: validity, key adherence, realism against the real-data
+bands, style recognisability, and end-to-end speed.
+
+    python -m tunesmith.eval.eval_melody --per-style 50 --out eval/results/melody.json
+
+Every number in the README's melody section comes from this script.  Requested keys are
+drawn with a fixed seed (70% major, 30% minor over all 12 tonics); realism compares the
+per-style mean of each metric with the real held-out band [p10, p90] and with the
+shuffled-pitch control of the same style.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from ..finetune.runtime import load_runtime
+from ..finetune.style_profiles import build_profiles, melody_features
+from ..tokenization.files import write_song
+from ..tokenization.music import KeySpec, spell_pitch_class
+from ..tokenization.records import record_to_song
+from ..tools.errors import ToolError
+from ..tools.melody import new_melody
+from ..tools.melody_request import build_request
+from ..tools.theory_key import same_key
+from .bands import load_bands, read_records, style_groups
+from .metrics import melody_metrics
+
+STYLES = ("german-folk", "chinese-han", "lorraine-folk", "luxembourg-folk", "irish-reel", "irish-jig",
+          "irish-hornpipe", "irish-air", "scottish-strathspey", "bach-chorale")
+REALISM = ("step_ratio", "mean_abs_interval", "interval_4gram_repeat_share", "ends_on_tonic", "in_key_ratio",
+           "pitch_class_entropy", "key_clarity")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def requested_keys(count: int, *, seed: int) -> list[KeySpec]:
+    """A fixed spread of requested keys."""
+    rng = random.Random(seed)
+    keys = []
+    for _ in range(count):
+        mode = "major" if rng.random() < 0.7 else "minor"
+        keys.append(KeySpec(spell_pitch_class(rng.randrange(12), mode=mode), mode))
+    return keys
+
+
+def generate_set(runtime, *, per_style: int, bars: int, seed: int, progress) -> list[dict[str, Any]]:
+    """Generate per_style melodies for every style; one row per attempt-set with its outcome."""
+    rows = []
+    out_dir = Path(tempfile.mkdtemp(prefix="tunesmith-eval-"))
+    for style_index, style in enumerate(STYLES):
+        for i, key in enumerate(requested_keys(per_style, seed=seed + style_index)):
+            request = build_request(style=style, key=key, bars=bars, seed=seed * 1000 + i)
+            started = time.perf_counter()
+            row: dict[str, Any] = {"style": style, "key": str(key), "bars": bars, "meter": str(request.meter)}
+            try:
+                result = new_melody(request, runtime=runtime)
+                write_song(result.song, out_dir, stem=f"{style}-{i}")
+            except ToolError as err:
+                row.update(valid=False, error=str(err), seconds=time.perf_counter() - started)
+                rows.append(row)
+                progress()
+                continue
+            melody = result.melody
+            row.update(
+                valid=result.report.ok, seconds=time.perf_counter() - started, attempts=result.attempts,
+                bars_ok=melody.bars == bars and melody.bars_needed() <= bars,
+                meter_ok=str(melody.meter) == str(request.meter),
+                key_ok=same_key(key, result.estimated_key), key_exact=result.estimated_key == key,
+                metrics=melody_metrics(melody), melody=melody,
+            )
+            rows.append(row)
+            progress()
+    return rows
+
+
+def realism(rows: list[dict[str, Any]], bands: dict[str, Any]) -> dict[str, Any]:
+    """Per style and metric: generated mean, real band, shuffled mean, and the two verdicts."""
+    table: dict[str, Any] = {}
+    for style in STYLES:
+        got = [r["metrics"] for r in rows if r["style"] == style and r.get("metrics")]
+        band = bands["styles"].get(style)
+        if not got or band is None:
+            continue
+        table[style] = {}
+        for metric in REALISM:
+            mean = statistics.fmean(m[metric] for m in got)
+            real, shuffled = band["real"][metric], band["shuffled"][metric]
+            table[style][metric] = {
+                "generated": round(mean, 3), "real_mean": real["mean"], "real_p10": real["p10"],
+                "real_p90": real["p90"], "shuffled_mean": shuffled["mean"],
+                "in_band": real["p10"] - 1e-9 <= mean <= real["p90"] + 1e-9 if real["p10"] != real["p90"] else None,
+                "closer_to_real": abs(mean - real["mean"]) < abs(mean - shuffled["mean"]),
+            }
+    return table
+
+
+def style_recognition(rows: list[dict[str, Any]], records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Nearest-centroid classifier fitted on real held-out melodies (valid split), tested on the
+    real test split (the ceiling) and on the generated melodies."""
+    def pairs(split: str):
+        for record in records:
+            if record["split"] != split:
+                continue
+            groups = [g for g in style_groups(record) if g in STYLES]
+            if groups:
+                yield groups[0], record_to_song(record).melody
+
+    profiles = build_profiles(pairs("valid"), min_count=5)
+    labels = sorted(profiles.centroids)
+
+    def classify(melody) -> str:
+        return profiles.rank(melody_features(melody))[0][0]
+
+    real = [(style, classify(m)) for style, m in pairs("test")]
+    generated = [(r["style"], classify(r["melody"])) for r in rows if r.get("melody") is not None]
+    confusion: dict[str, Counter] = defaultdict(Counter)
+    for truth, guess in generated:
+        confusion[truth][guess] += 1
+    return {
+        "labels": labels,
+        "real_test_accuracy": round(sum(t == g for t, g in real) / max(len(real), 1), 3),
+        "real_test_n": len(real),
+        "generated_accuracy": round(sum(t == g for t, g in generated) / max(len(generated), 1), 3),
+        "generated_n": len(generated),
+        "confusion": {t: dict(c) for t, c in sorted(confusion.items())},
+    }
+
+
+def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    ok = [r for r in rows if r.get("valid")]
+    eight = sorted(r["seconds"] for r in rows if r.get("valid"))
+    per_style = {}
+    for style in STYLES:
+        mine = [r for r in rows if r["style"] == style]
+        good = [r for r in mine if r.get("valid")]
+        per_style[style] = {
+            "n": len(mine), "valid": round(len(good) / max(len(mine), 1), 3),
+            "key": round(sum(r["key_ok"] for r in good) / max(len(good), 1), 3),
+            "bars_and_meter": round(sum(r["bars_ok"] and r["meter_ok"] for r in good) / max(len(good), 1), 3),
+        }
+    return {
+        "n": len(rows), "validity": round(len(ok) / max(len(rows), 1), 4),
+        "key_adherence": round(sum(r["key_ok"] for r in ok) / max(len(ok), 1), 4),
+        "key_exact": round(sum(r["key_exact"] for r in ok) / max(len(ok), 1), 4),
+        "bars_and_meter": round(sum(r["bars_ok"] and r["meter_ok"] for r in ok) / max(len(ok), 1), 4),
+        "mean_attempts": round(statistics.fmean(r["attempts"] for r in ok), 2) if ok else None,
+        "seconds_p50": round(statistics.median(eight), 3) if eight else None,
+        "seconds_p90": round(eight[int(0.9 * (len(eight) - 1))], 3) if eight else None,
+        "per_style": per_style,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--per-style", type=int, default=50)
+    parser.add_argument("--bars", type=int, default=8)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--checkpoint", type=Path, default=ROOT / "checkpoints" / "default")
+    parser.add_argument("--corpus", type=Path, default=ROOT / "data" / "corpus")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / "melody.json")
+    args = parser.parse_args(argv)
+    from tqdm import tqdm
+
+    runtime = load_runtime(args.checkpoint, threads=args.threads)
+    with tqdm(total=args.per_style * len(STYLES), desc="generating", unit="melody") as bar:
+        rows = generate_set(runtime, per_style=args.per_style, bars=args.bars, seed=args.seed,
+                            progress=lambda: bar.update(1))
+    report = {
+        "generated": time.strftime("%Y-%m-%d %H:%M"), "checkpoint": str(args.checkpoint),
+        "manifest_steps": runtime.manifest.get("steps"), "summary": summarise(rows),
+        "realism": realism(rows, load_bands()),
+        "style_recognition": style_recognition(rows, read_records(args.corpus, splits=("valid", "test"))),
+        "failures": [r["error"] for r in rows if "error" in r][:20],
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps(report["summary"], indent=1))
+    print(json.dumps(report["style_recognition"], indent=1))
+    for style, metrics in report["realism"].items():
+        cells = ", ".join(f"{m}={v['generated']} [{v['real_p10']}-{v['real_p90']}] shuf={v['shuffled_mean']}"
+                          for m, v in metrics.items())
+        print(f"{style}: {cells}")
+
+
+if __name__ == "__main__":
+    main()
