@@ -30,7 +30,7 @@ from ..tools.errors import ToolError
 from ..tools.melody import new_melody
 from ..tools.melody_request import build_request
 from ..tools.theory_key import same_key
-from .bands import load_bands, read_records, style_groups
+from .bands import load_bands, read_records
 from .metrics import melody_metrics
 
 STYLES = ("german-folk", "chinese-han", "lorraine-folk", "luxembourg-folk", "irish-reel", "irish-jig",
@@ -101,34 +101,39 @@ def realism(rows: list[dict[str, Any]], bands: dict[str, Any]) -> dict[str, Any]
     return table
 
 
-def style_recognition(rows: list[dict[str, Any]], records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Nearest-centroid classifier fitted on real held-out melodies (valid split), tested on the
-    real test split (the ceiling) and on the generated melodies."""
+def style_recognition(rows: list[dict[str, Any]], corpus: Path) -> dict[str, Any]:
+    """The style classifier of finetune/style_profiles: fitted on the real held-out melodies
+    (valid + test) to judge the generated ones; its ceiling on real data is measured by
+    fitting on train and testing on test."""
+    from ..tokenization.styles import get_style
+
     def pairs(split: str):
-        for record in records:
-            if record["split"] != split:
-                continue
-            groups = [g for g in style_groups(record) if g in STYLES]
-            if groups:
-                yield groups[0], record_to_song(record).melody
+        for record in read_records(corpus, splits=(split,)):
+            style = get_style(record["styles"][0])
+            yield style.parent or style.name, record_to_song(record).melody
 
-    profiles = build_profiles(pairs("valid"), min_count=5)
-    labels = sorted(profiles.centroids)
+    def accuracy(profiles, labelled) -> tuple[float, float, int]:
+        hits = [(truth, profiles.rank(melody_features(m))[0][0] == truth) for truth, m in labelled]
+        per = defaultdict(list)
+        for truth, hit in hits:
+            per[truth].append(hit)
+        balanced = statistics.fmean(statistics.fmean(v) for v in per.values()) if per else 0.0
+        return round(statistics.fmean(h for _, h in hits), 3) if hits else 0.0, round(balanced, 3), len(hits)
 
-    def classify(melody) -> str:
-        return profiles.rank(melody_features(melody))[0][0]
-
-    real = [(style, classify(m)) for style, m in pairs("test")]
-    generated = [(r["style"], classify(r["melody"])) for r in rows if r.get("melody") is not None]
+    ceiling = accuracy(build_profiles(pairs("train")), [(s, m) for s, m in pairs("test") if s in STYLES])
+    judge = build_profiles(list(pairs("valid")) + list(pairs("test")))
+    generated = [(r["style"], judge.rank(melody_features(r["melody"]))[0][0]) for r in rows
+                 if r.get("melody") is not None]
     confusion: dict[str, Counter] = defaultdict(Counter)
     for truth, guess in generated:
         confusion[truth][guess] += 1
+    per_style = {t: round(c[t] / max(sum(c.values()), 1), 3) for t, c in confusion.items()}
     return {
-        "labels": labels,
-        "real_test_accuracy": round(sum(t == g for t, g in real) / max(len(real), 1), 3),
-        "real_test_n": len(real),
+        "labels": judge.labels,
+        "real_test_accuracy": ceiling[0], "real_test_balanced_accuracy": ceiling[1], "real_test_n": ceiling[2],
         "generated_accuracy": round(sum(t == g for t, g in generated) / max(len(generated), 1), 3),
-        "generated_n": len(generated),
+        "generated_balanced_accuracy": round(statistics.fmean(per_style.values()), 3) if per_style else 0.0,
+        "generated_n": len(generated), "per_style": per_style,
         "confusion": {t: dict(c) for t, c in sorted(confusion.items())},
     }
 
@@ -177,7 +182,7 @@ def main(argv: list[str] | None = None) -> None:
         "generated": time.strftime("%Y-%m-%d %H:%M"), "checkpoint": str(args.checkpoint),
         "manifest_steps": runtime.manifest.get("steps"), "summary": summarise(rows),
         "realism": realism(rows, load_bands()),
-        "style_recognition": style_recognition(rows, read_records(args.corpus, splits=("valid", "test"))),
+        "style_recognition": style_recognition(rows, args.corpus),
         "failures": [r["error"] for r in rows if "error" in r][:20],
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""Style profiles: a small nearest-centroid classifier over melody features.
+"""Style profiles: a small class-balanced softmax classifier over melody features.
 
 Used to name the nearest corpus style of a melody a person brings (`tunesmith analyze`)
 and, in eval/, to check that generated melodies sound like the style that was asked for.
@@ -10,8 +10,6 @@ corpus train split and stored as JSON beside the model.
 from __future__ import annotations
 
 import json
-import math
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +20,7 @@ from .errors import CorpusError
 METERS = ("2/4", "3/4", "4/4", "6/8", "3/8", "9/8", "2/2", "3/2", "4/2", "6/4", "12/8")
 DURATIONS = (0.25, 1 / 3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 INTERVAL_SPAN = 12  # intervals are clipped to -12..12
-PROFILE_VERSION = 1
+PROFILE_VERSION = 2
 
 
 def melody_features(melody: Melody, *, tonic_pc: int | None = None) -> list[float]:
@@ -62,45 +60,65 @@ def melody_features(melody: Melody, *, tonic_pc: int | None = None) -> list[floa
 
 @dataclass(frozen=True, slots=True)
 class StyleProfiles:
-    """Per-style feature centroids and a shared scale for each feature."""
+    """A class-balanced softmax regression over standardised melody features."""
 
-    centroids: dict[str, list[float]]
+    labels: list[str]
+    mean: list[float]
     scale: list[float]
+    weights: list[list[float]]  # (features + 1) x labels, last row = bias
     counts: dict[str, int]
 
+    def probabilities(self, features: list[float]) -> list[tuple[str, float]]:
+        """Styles with their probability, most likely first."""
+        import numpy as np
+
+        row = (np.asarray(features) - np.asarray(self.mean)) / np.asarray(self.scale)
+        logits = np.append(row, 1.0) @ np.asarray(self.weights)
+        probs = np.exp(logits - logits.max())
+        probs /= probs.sum()
+        return sorted(zip(self.labels, probs.tolist()), key=lambda item: -item[1])
+
     def rank(self, features: list[float]) -> list[tuple[str, float]]:
-        """Styles ordered by similarity (1 / (1 + scaled distance)), best first."""
-        scored = []
-        for style, centre in self.centroids.items():
-            dist = math.sqrt(sum(((f - c) / s) ** 2 for f, c, s in zip(features, centre, self.scale)))
-            scored.append((style, 1.0 / (1.0 + dist / math.sqrt(len(features)))))
-        return sorted(scored, key=lambda item: -item[1])
+        return self.probabilities(features)
 
     def nearest(self, melody: Melody, *, tonic_pc: int | None = None) -> str:
         return self.rank(melody_features(melody, tonic_pc=tonic_pc))[0][0]
 
     def save(self, path: Path) -> None:
-        data = {"version": PROFILE_VERSION, "centroids": self.centroids, "scale": self.scale, "counts": self.counts}
-        path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        data = {"version": PROFILE_VERSION, "labels": self.labels, "mean": self.mean, "scale": self.scale,
+                "weights": self.weights, "counts": self.counts}
+        Path(path).write_text(json.dumps(data), encoding="utf-8")
 
 
-def build_profiles(examples: Iterable[tuple[str, Melody]], *, min_count: int = 20) -> StyleProfiles:
-    """Centroids from (style, melody) pairs; styles with fewer than min_count examples are dropped."""
-    sums: dict[str, list[float]] = {}
-    counts: dict[str, int] = defaultdict(int)
-    all_rows: list[list[float]] = []
+def build_profiles(examples: Iterable[tuple[str, Melody]], *, min_count: int = 3, steps: int = 500,
+                   l2: float = 1e-3) -> StyleProfiles:
+    """Fit the classifier on (style, melody) pairs; every style weighs the same whatever its size."""
+    import numpy as np
+
+    rows, names = [], []
     for style, melody in examples:
-        row = melody_features(melody)
-        all_rows.append(row)
-        sums[style] = [a + b for a, b in zip(sums.get(style, [0.0] * len(row)), row)]
-        counts[style] += 1
-    if not all_rows:
-        raise CorpusError("no melodies to build style profiles from")
-    width = len(all_rows[0])
-    mean = [sum(r[i] for r in all_rows) / len(all_rows) for i in range(width)]
-    scale = [max(math.sqrt(sum((r[i] - mean[i]) ** 2 for r in all_rows) / len(all_rows)), 0.02) for i in range(width)]
-    centroids = {s: [v / counts[s] for v in total] for s, total in sums.items() if counts[s] >= min_count}
-    return StyleProfiles(centroids=centroids, scale=scale, counts={s: counts[s] for s in centroids})
+        rows.append(melody_features(melody))
+        names.append(style)
+    counts = {s: names.count(s) for s in sorted(set(names))}
+    labels = [s for s, c in counts.items() if c >= min_count]
+    if not labels:
+        raise CorpusError("no style has enough melodies to build style profiles")
+    keep = [i for i, s in enumerate(names) if s in labels]
+    x = np.asarray([rows[i] for i in keep])
+    y = np.asarray([labels.index(names[i]) for i in keep])
+    mean, scale = x.mean(0), x.std(0) + 1e-3
+    design = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+    per_class = np.bincount(y, minlength=len(labels))
+    sample_weight = (len(y) / (len(labels) * per_class))[y][:, None]
+    target = np.eye(len(labels))[y]
+    weights = np.zeros((design.shape[1], len(labels)))
+    for _ in range(steps):  # full-batch gradient descent: small, convex, deterministic
+        logits = design @ weights
+        probs = np.exp(logits - logits.max(1, keepdims=True))
+        probs /= probs.sum(1, keepdims=True)
+        weights -= design.T @ ((probs - target) * sample_weight) / len(y) + l2 * weights
+    return StyleProfiles(labels=labels, mean=mean.tolist(), scale=scale.tolist(), weights=weights.tolist(),
+                         counts={s: counts[s] for s in labels})
 
 
 def load_profiles(path: Path) -> StyleProfiles:
@@ -111,11 +129,12 @@ def load_profiles(path: Path) -> StyleProfiles:
         raise CorpusError(f"cannot read style profiles {path}: {err}") from err
     if data.get("version") != PROFILE_VERSION:
         raise CorpusError(f"style profiles {path} have version {data.get('version')}, expected {PROFILE_VERSION}")
-    return StyleProfiles(centroids=data["centroids"], scale=data["scale"], counts=data["counts"])
+    return StyleProfiles(labels=data["labels"], mean=data["mean"], scale=data["scale"], weights=data["weights"],
+                         counts=data["counts"])
 
 
 def profiles_from_corpus(corpus_dir: Path, *, splits: tuple[str, ...] = ("train",)) -> StyleProfiles:
-    """Profiles from corpus records; a genre record also counts for its parent style."""
+    """Profiles from corpus records, labelled by top-level style (a genre counts as its parent)."""
     from ..tokenization.records import record_to_song
     from ..tokenization.styles import get_style
 
@@ -128,9 +147,25 @@ def profiles_from_corpus(corpus_dir: Path, *, splits: tuple[str, ...] = ("train"
                 for line in handle:
                     record = json.loads(line)
                     melody = record_to_song(record).melody
-                    labels = set(record.get("styles") or ())
-                    labels |= {get_style(s).parent for s in labels if get_style(s).parent}
-                    for label in sorted(labels):
-                        yield label, melody
+                    style = get_style((record.get("styles") or ["german-folk"])[0])
+                    yield style.parent or style.name, melody
 
     return build_profiles(examples())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m tunesmith.finetune.style_profiles --corpus data/corpus --out FILE`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Fit the style classifier on the corpus train split.")
+    parser.add_argument("--corpus", type=Path, default=Path("data/corpus"))
+    parser.add_argument("--out", type=Path, default=Path("checkpoints/default/style_profiles.json"))
+    args = parser.parse_args(argv)
+    profiles = profiles_from_corpus(args.corpus)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    profiles.save(args.out)
+    print(f"wrote {args.out}: {len(profiles.labels)} styles from {sum(profiles.counts.values())} melodies")
+
+
+if __name__ == "__main__":
+    main()
