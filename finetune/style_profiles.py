@@ -29,7 +29,7 @@ def melody_features(melody: Melody, *, tonic_pc: int | None = None) -> list[floa
     >>> from tunesmith.tokenization.music import Note, KeySpec
     >>> m = Melody(notes=(Note(60, 0, 1), Note(62, 1, 1), Note(64, 2, 2)), key=KeySpec("C"))
     >>> len(melody_features(m))
-    60
+    61
     """
     notes = melody.notes
     count = max(len(notes), 1)
