@@ -1,0 +1,119 @@
+"""`tunesmith train pretrain|adapter|export`: train the embedded model and its LoRA adapters.
+
+Both commands write a run folder (config.json, log.jsonl, checkpoint.pt, model/) and can be
+stopped with Ctrl-C (a checkpoint is saved) and continued with --resume.  torch is imported
+inside the commands so `tunesmith --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+train_app = typer.Typer(help="Train the embedded model and its adapters.", no_args_is_help=True)
+
+
+def _summary(state: dict[str, Any]) -> str:
+    keys = ("step", "epoch", "train_loss", "valid_loss", "tokens_per_s", "seconds", "wall_s", "interrupted")
+    shown = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in state.items() if k in keys}
+    return json.dumps(shown)
+
+
+@train_app.command("pretrain")
+def pretrain_command(
+    corpus: Path = typer.Option(Path("data/corpus"), help="Folder with train.jsonl and valid.jsonl."),
+    run: Path = typer.Option(Path("runs/base"), help="Run folder (config, log, checkpoint, model/)."),
+    size: str = typer.Option("base", help="Model size preset: tiny, small, base, wide."),
+    steps: Optional[int] = typer.Option(None, help="Most optimizer steps [default 20000]."),
+    minutes: Optional[float] = typer.Option(None, help="Training time budget; the LR schedule ends with it."),
+    batch_tokens: Optional[int] = typer.Option(None, help="Padded tokens per batch [default 8192]."),
+    lr: Optional[float] = typer.Option(None, help="Peak learning rate [default 2e-3]."),
+    warmup: Optional[int] = typer.Option(None, help="Warmup steps [default 100]."),
+    seed: Optional[int] = typer.Option(None, help="Random seed [default 1337]."),
+    threads: Optional[int] = typer.Option(None, help="CPU threads [default 2]."),
+    save_every: Optional[float] = typer.Option(None, help="Minutes between checkpoints [default 5]."),
+    eval_every: Optional[int] = typer.Option(None, help="Steps between validation passes [default 250]."),
+    max_tokens: int = typer.Option(512, help="Longest training sequence; longer tunes are cut at bar lines."),
+    limit: Optional[int] = typer.Option(None, help="Use only the first N records of each split (quick runs)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in --run from its checkpoint."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
+) -> None:
+    """Pre-train the base model from scratch on the corpus."""
+    from ..finetune.model import get_preset
+    from ..finetune.pretrain import pretrain, saved_run_config, train_config_from
+    from ..finetune.train import TrainConfig
+
+    overrides = {"max_steps": steps, "time_budget_s": minutes * 60 if minutes else None,
+                 "batch_tokens": batch_tokens, "lr": lr, "warmup_steps": warmup, "seed": seed, "threads": threads,
+                 "save_every_s": save_every * 60 if save_every else None, "eval_every": eval_every}
+    base = train_config_from(saved_run_config(run)) if resume else TrainConfig()
+    config = train_config_from({"train": _as_dict(base)}, **overrides)
+    state = pretrain(corpus, run, model_config=get_preset(size), config=config, max_tokens=max_tokens,
+                     resume=resume, limit=limit, show_progress=progress)
+    typer.echo(_summary(state))
+    typer.echo(f"model: {run / 'model'}")
+
+
+@train_app.command("adapter")
+def adapter_command(
+    base: Path = typer.Argument(..., help="Base model folder (e.g. checkpoints/default or runs/base/model)."),
+    name: str = typer.Option("melody", help="Adapter name; saved to BASE/adapters/NAME."),
+    corpus: Path = typer.Option(Path("data/corpus"), help="Folder with train.jsonl (and valid.jsonl)."),
+    run: Optional[Path] = typer.Option(None, help="Run folder [default runs/adapter-NAME]."),
+    style: Optional[str] = typer.Option(None, help="Label every piece with this style (default: their own)."),
+    steps: Optional[int] = typer.Option(None, help="Most optimizer steps [default 300]."),
+    minutes: Optional[float] = typer.Option(None, help="Training time budget in minutes."),
+    lr: Optional[float] = typer.Option(None, help="Peak learning rate [default 1e-3]."),
+    rank: int = typer.Option(8, help="LoRA rank."),
+    batch_tokens: Optional[int] = typer.Option(None, help="Padded tokens per batch [default 8192]."),
+    threads: Optional[int] = typer.Option(None, help="CPU threads [default 2]."),
+    limit: Optional[int] = typer.Option(None, help="Use only the first N records."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run from its checkpoint."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
+) -> None:
+    """Train a LoRA adapter on top of a frozen base model."""
+    from ..finetune.dataset import read_records
+    from ..finetune.lora import AdapterConfig, train_adapter
+    from ..finetune.pretrain import train_config_from
+    from ..finetune.train import TrainConfig
+
+    default = TrainConfig(max_steps=300, lr=1e-3, warmup_steps=20, eval_every=100, weight_decay=0.0)
+    config = train_config_from({"train": _as_dict(default)}, max_steps=steps, lr=lr, threads=threads,
+                               batch_tokens=batch_tokens, time_budget_s=minutes * 60 if minutes else None)
+    records = read_records(corpus / "train.jsonl", limit=limit)
+    valid_path = corpus / "valid.jsonl"
+    valid = read_records(valid_path, limit=limit) if valid_path.is_file() else []
+    state = train_adapter(base, records, name, run_dir=run or Path("runs") / f"adapter-{name}", valid_records=valid,
+                          config=config, adapter=AdapterConfig(r=rank, alpha=2 * rank), style=style,
+                          resume=resume, show_progress=progress)
+    typer.echo(_summary(state))
+    typer.echo(f"adapter: {base / 'adapters' / name}")
+
+
+@train_app.command("export")
+def export_command(
+    run: Path = typer.Argument(..., help="Pre-training run folder (with model/, config.json, log.jsonl)."),
+    out: Path = typer.Option(Path("checkpoints/default"), help="Checkpoint folder to (re)write."),
+    adapter: list[str] = typer.Option([], help="NAME=RUN_FOLDER of an adapter run to include; repeatable."),
+) -> None:
+    """Copy a trained base and its adapters into a checkpoint folder with manifest.json."""
+    from ..finetune.release import export_checkpoint
+
+    pairs = {}
+    for item in adapter:
+        name, sep, folder = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"--adapter wants NAME=RUN_FOLDER, not {item!r}")
+        pairs[name] = Path(folder)
+    manifest = export_checkpoint(run, out, adapter_runs=pairs)
+    typer.echo(f"{out}: {manifest['total_bytes'] / 1e6:.1f} MB, base valid loss {manifest['base']['valid_loss']}, "
+               f"adapters: {', '.join(manifest['adapters']) or 'none'}")
+
+
+def _as_dict(config: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(config)

@@ -1,0 +1,174 @@
+"""Grammar-constrained melody sampling with a KV cache (faster than `model.generate`).
+
+One token at a time: the grammar (constraints.py) says which ids may come next, everything
+else is set to -inf (anticipation's `safe_logits` idea), out-of-key pitches may get a soft
+penalty, then temperature / top-k / top-p and a draw from a per-call seeded torch.Generator,
+so the same seed gives the same melody.  The result always decodes to a Melody with exactly
+the requested bars.  Prefix mode continues a melody whose first `keep_bars` bars are given.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..tokenization.errors import TokenizationError
+from ..tokenization.music import KeySpec, Melody, Meter
+from .constraints import Grammar, GrammarState, MelodySpec, build_grammar
+from .errors import ModelError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+    from ..tokenization.codec import MusicCodec
+
+
+@dataclass(frozen=True, slots=True)
+class SamplingConfig:
+    """How adventurous sampling is."""
+
+    temperature: float = 1.0  # < 1 is safer, > 1 wilder
+    top_k: int = 0  # keep the k most likely tokens (0 = off)
+    top_p: float = 0.95  # nucleus: keep the smallest set with this much probability (1 = off)
+    out_of_key_penalty: float = 2.0  # logit penalty for out-of-key pitches with scale="soft"
+
+    def __post_init__(self) -> None:
+        if self.temperature <= 0 or not 0 < self.top_p <= 1 or self.top_k < 0 or self.out_of_key_penalty < 0:
+            raise ModelError(f"bad sampling settings: {self}")
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """A generated melody with the tokens that made it and how long it took."""
+
+    melody: Melody
+    token_ids: tuple[int, ...]  # the music tokens (prefix included)
+    new_tokens: int
+    seconds: float
+    seed: int
+
+
+# ---- pure logit helpers --------------------------------------------------------------------
+def mask_logits(logits: torch.Tensor, allowed: list[int], *, penalised: list[int] | None = None,
+                penalty: float = 0.0) -> torch.Tensor:
+    """A copy of 1-D logits with every id outside `allowed` at -inf and `penalised` ids lowered."""
+    import torch
+
+    if not allowed:
+        raise ModelError("the grammar allows no next token")
+    out = torch.full_like(logits, -math.inf)
+    index = torch.as_tensor(allowed, dtype=torch.long)
+    out[index] = logits[index]
+    if penalised and penalty:
+        pen = torch.as_tensor(penalised, dtype=torch.long)
+        out[pen] = out[pen] - penalty
+    return out
+
+
+def filter_logits(logits: torch.Tensor, *, top_k: int = 0, top_p: float = 1.0) -> torch.Tensor:
+    """Top-k then top-p (nucleus) filtering of 1-D logits; the best token always survives."""
+    import torch
+
+    out = logits.clone()
+    if top_k and top_k < out.numel():
+        kth = torch.topk(out, top_k).values[-1]
+        out[out < kth] = -math.inf
+    if top_p < 1.0:
+        sorted_logits, order = torch.sort(out, descending=True)
+        cumulative = torch.softmax(sorted_logits, dim=-1).cumsum(dim=-1)
+        drop = cumulative > top_p
+        drop[1:] = drop[:-1].clone()  # keep the token that crosses the threshold
+        drop[0] = False
+        out[order[drop]] = -math.inf
+    return out
+
+
+def draw(logits: torch.Tensor, *, config: SamplingConfig, generator: torch.Generator) -> int:
+    """One token id from masked 1-D logits."""
+    import torch
+
+    scaled = filter_logits(logits / config.temperature, top_k=config.top_k, top_p=config.top_p)
+    probs = torch.softmax(scaled, dim=-1)
+    return int(torch.multinomial(probs, 1, generator=generator))
+
+
+# ---- prompts -------------------------------------------------------------------------------
+def melody_prompt(codec: MusicCodec, *, meter: Meter, bars: int, style: str | None = None,
+                  key: KeySpec | None = None, tempo: int | None = None, task: str = "melody") -> list[int]:
+    """BOS, the control tokens and MUSIC: what a melody request looks like to the model."""
+    controls = codec.control_tokens(task=task, style=style, key=key, meter=meter, tempo=tempo, bars=bars)
+    return [codec.bos_id, *codec.ids(controls), codec.music_id]
+
+
+# ---- the loop ------------------------------------------------------------------------------
+def constrained_sample(model: Any, prompt: list[int], grammar: Grammar, state: GrammarState, *,
+                       config: SamplingConfig, generator: torch.Generator,
+                       max_positions: int | None = None) -> list[int]:
+    """Sample until the grammar reaches EOS; returns the new ids (EOS excluded).
+
+    Feeds the prompt once, then one token per step through the KV cache (`cache`, the
+    transformers 5.24 name of `past_key_values`).
+    """
+    import torch
+
+    limit = max_positions or int(getattr(model.config, "max_position_embeddings", 1024))
+    device = next(model.parameters()).device
+    penalised = grammar.pitch_penalty_ids() if grammar.spec.scale == "soft" else []
+    new: list[int] = []
+    with torch.inference_mode():
+        out = model(input_ids=torch.tensor([prompt], device=device), use_cache=True)
+        past = out.cache
+        logits = out.logits[0, -1].float().cpu()
+        while state.phase != "done":
+            if len(prompt) + len(new) >= limit:
+                raise ModelError(f"the melody needs more than {limit} tokens; ask for fewer bars")
+            allowed = grammar.allowed(state)
+            masked = mask_logits(logits, allowed, penalised=penalised if state.phase == "pitch" else None,
+                                 penalty=config.out_of_key_penalty)
+            token = draw(masked, config=config, generator=generator)
+            state = grammar.advance(state, token, check=False)
+            if state.phase == "done":
+                break
+            new.append(token)
+            out = model(input_ids=torch.tensor([[token]], device=device), cache=past, use_cache=True)
+            past = out.cache
+            logits = out.logits[0, -1].float().cpu()
+    return new
+
+
+def generate_melody(model: Any, codec: MusicCodec, spec: MelodySpec, *, style: str | None = None,
+                    tempo: int | None = None, seed: int = 0, config: SamplingConfig | None = None,
+                    prefix: Melody | None = None) -> Sample:
+    """A melody that satisfies `spec`, sampled from `model` (which may carry an active adapter).
+
+    With `prefix` (a melody of `spec.keep_bars` bars), its notes are kept and the rest is new.
+    """
+    import torch
+
+    config = config or SamplingConfig()
+    grammar = build_grammar(codec, spec)
+    prompt = melody_prompt(codec, meter=spec.meter, bars=spec.bars, style=style, key=spec.key, tempo=tempo)
+    given: list[int] = []
+    if prefix is not None:
+        if prefix.bars != spec.keep_bars or prefix.meter != spec.meter:
+            raise ModelError(f"the prefix has {prefix.bars} bars of {prefix.meter}; "
+                             f"the request keeps {spec.keep_bars} bars of {spec.meter}")
+        try:
+            given = codec.ids(codec.encode_melody(prefix))
+        except TokenizationError as err:
+            raise ModelError(f"cannot continue this melody: {err}") from err
+    elif spec.keep_bars:
+        raise ModelError("keep_bars needs the prefix melody")
+    state = grammar.feed(given)
+    generator = torch.Generator().manual_seed(seed)
+    started = time.perf_counter()
+    new = constrained_sample(model, prompt + given, grammar, state, config=config, generator=generator)
+    seconds = time.perf_counter() - started
+    music = given + new
+    try:
+        melody = codec.decode_melody(music, meter=spec.meter, key=spec.key, tempo=tempo or 100, bars=spec.bars)
+    except TokenizationError as err:  # the grammar should make this impossible
+        raise ModelError(f"sampled tokens do not decode: {err}") from err
+    return Sample(melody=melody, token_ids=tuple(music), new_tokens=len(new), seconds=seconds, seed=seed)
