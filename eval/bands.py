@@ -156,7 +156,7 @@ def compute_bands(records: Sequence[dict[str, Any]], *, processes: int = 2, seed
     """Bands per style and per corpus source from records; skips records that cannot be read."""
     from tqdm import tqdm
 
-    m.key_profiles()  # import music21 once here; forked workers inherit the cache
+    import music21.analysis.discrete  # noqa: F401 - import once here; forked workers inherit it
     jobs = [(record, seed) for record in records]
     if processes > 1:
         with multiprocessing.get_context("fork").Pool(processes) as pool:

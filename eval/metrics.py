@@ -9,31 +9,22 @@ NaN, so that band statistics can skip it instead of counting a made-up value.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..tokenization.errors import MusicValueError
 from ..tokenization.music import KeySpec, Melody, spell_pitch_class
+from ..tools.theory_key import key_estimate
 
 MAJOR = frozenset({0, 2, 4, 5, 7, 9, 11})
 NATURAL_MINOR = frozenset({0, 2, 3, 5, 7, 8, 10})
 MINOR_IN_KEY = NATURAL_MINOR | {9, 11}  # raised 6th and 7th count as in key
 _NEAREST_MODE = {"major": "major", "mixolydian": "major", "minor": "minor", "dorian": "minor"}
 _NAN = float("nan")
-
-
-@functools.cache
-def key_profiles() -> dict[str, tuple[float, ...]]:
-    """music21's weights for analyze('key') (loaded once; music21 import is slow)."""
-    from music21.analysis.discrete import analysisClassFromMethodName
-
-    analyser = analysisClassFromMethodName("key")()
-    return {mode: tuple(analyser.getWeights(mode)) for mode in ("major", "minor")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,34 +46,12 @@ class KeyEstimate:
         return KeySpec(spell_pitch_class(self.tonic, mode=self.mode), self.mode)
 
 
-def _correlations(dist: list[float], weights: Sequence[float]) -> list[float]:
-    # Same operation order as music21 KeyWeightKeyAnalysis._getDifference, so ties match too.
-    w_avg = sum(weights) / len(weights)
-    d_avg = sum(dist) / len(dist)
-    result = []
-    for i in range(12):
-        top = right = left = 0.0
-        for j in range(12):
-            w, d = weights[(j - i) % 12] - w_avg, dist[j] - d_avg
-            top, right, left = top + w * d, right + w ** 2, left + d ** 2
-        result.append(0.0 if right == 0 or left == 0 else float(top / ((right * left) ** 0.5)))
-    return result
-
-
 def estimate_key(melody: Melody) -> KeyEstimate:
-    """The key music21's `analyze('key')` gives for this melody (duration-weighted pitch classes)."""
-    if not melody.notes:
+    """The key music21's `analyze('key')` gives for this melody (tools/theory_key computes it)."""
+    found = key_estimate(melody)
+    if found is None:
         raise MusicValueError("a melody without notes has no key")
-    dist = [0.0] * 12
-    for note in melody.notes:
-        dist[note.pitch % 12] += note.duration
-    candidates = [
-        (coef, pc, mode)
-        for mode, weights in key_profiles().items()
-        for pc, coef in enumerate(_correlations(dist, weights))
-    ]
-    coef, pc, mode = max(candidates)  # music21 sorts (coef, Pitch, mode) and takes the top
-    return KeyEstimate(tonic=pc, mode=mode, clarity=coef)
+    return KeyEstimate(tonic=found.key.pitch_class, mode=found.key.mode, clarity=found.clarity)
 
 
 def _entropy(counts: Iterable[float]) -> float:

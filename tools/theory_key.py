@@ -60,28 +60,33 @@ def key_estimate(melody: Melody, *, method: str = "key") -> KeyEstimate | None:
     histogram = [0.0] * 12
     for n in melody.notes:
         histogram[n.pitch % 12] += n.duration
-    scored = []
-    for mode in ("major", "minor"):
-        weights = finder.getWeights(mode)
-        for tonic in range(12):
-            profile = [weights[(j - tonic) % 12] for j in range(12)]
-            scored.append((_pearson(profile, histogram), tonic, mode))
-    scored.sort(key=lambda item: -item[0])
+    scored = [
+        (r, tonic, mode)
+        for mode in ("major", "minor")
+        for tonic, r in enumerate(correlations(histogram, finder.getWeights(mode)))
+    ]
+    scored.sort(reverse=True)  # music21 sorts (coefficient, pitch, mode) and takes the top: same ties
     ranking = tuple((KeySpec(spell_pitch_class(tonic, mode=mode), mode), r) for r, tonic, mode in scored)
     return KeyEstimate(key=ranking[0][0], clarity=ranking[0][1], ranking=ranking)
 
 
-def _pearson(xs: list[float], ys: list[float]) -> float:
-    """Correlation of two equal-length lists, 0.0 when either is constant (as music21 does).
+def correlations(histogram: list[float], weights) -> list[float]:
+    """Pearson correlation of a pitch-class histogram with a key profile rotated to each tonic,
+    in music21's own operation order (KeyWeightKeyAnalysis._getDifference), 0.0 when constant.
 
-    >>> _pearson([1, 2, 3], [2, 4, 6]), _pearson([1, 2, 3], [5, 5, 5])
-    (1.0, 0.0)
+    >>> [round(r, 3) for r in correlations([1.0] + [0.0] * 11, [1.0] + [0.0] * 11)][:2]
+    [1.0, -0.091]
     """
-    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    top = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
-    vx = sum((x - mx) ** 2 for x in xs)
-    vy = sum((y - my) ** 2 for y in ys)
-    return 0.0 if vx == 0 or vy == 0 else float(top / (vx * vy) ** 0.5)
+    w_avg = sum(weights) / len(weights)
+    d_avg = sum(histogram) / len(histogram)
+    result = []
+    for tonic in range(12):
+        top = right = left = 0.0
+        for j in range(12):
+            w, d = weights[(j - tonic) % 12] - w_avg, histogram[j] - d_avg
+            top, right, left = top + w * d, right + w ** 2, left + d ** 2
+        result.append(0.0 if right == 0 or left == 0 else float(top / ((right * left) ** 0.5)))
+    return result
 
 
 def estimate_key(melody: Melody) -> tuple[KeySpec, float]:
