@@ -11,6 +11,7 @@ import sys
 
 import typer
 
+from .cli_chat import batch, chat, run
 from .cli_corpus import corpus_app
 from .cli_demo import demo
 from .cli_harmony import harmony_app
@@ -27,6 +28,9 @@ app.add_typer(corpus_app, name="corpus")
 app.add_typer(harmony_app, name="harmony")
 register_music_commands(app)
 app.command()(demo)
+app.command()(chat)
+app.command()(batch)
+app.command("run")(run)
 
 
 def _known_errors() -> tuple[type[BaseException], ...]:

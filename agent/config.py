@@ -33,6 +33,16 @@ class Config:
     def default_checkpoint(self) -> Path:
         return self.checkpoints / "default"
 
+    @property
+    def sessions_db(self) -> Path:
+        """The SQLite file holding chat sessions, their turns and files."""
+        return self.home / "sessions.db"
+
+    @property
+    def history_file(self) -> Path:
+        """Input history of the chat prompt (readline)."""
+        return self.home / "history"
+
 
 def load_config(*, overrides: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Resolve settings; `overrides` are CLI flags (None values are ignored)."""

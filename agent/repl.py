@@ -1,0 +1,289 @@
+"""The terminal chat loop: read a line, run a slash command or a chat turn, print the result.
+
+The loop only does I/O; `respond` and the tools do the work.  `read(prompt)` and
+`echo(text, style)` are injected (input and a rich console in the terminal, lists in
+tests); `write(chunk)`, when given, streams the reply as it is generated.  Ctrl-C during
+a turn cancels it and keeps the session as it was; Ctrl-D or /quit leaves.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shlex
+import subprocess
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from .errors import AgentError
+from .session import Session, ToolCall, Turn, command_turn, respond
+from .state import describe, with_song
+from .toolkit import call_tool
+
+log = logging.getLogger(__name__)
+
+PROMPT = "you> "
+QUIT = object()
+Echo = Callable[..., None]
+
+
+def _args_text(args: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in args.items())
+
+
+def show_tool(echo: Echo, call: ToolCall) -> None:
+    """One line per tool call, then the music or findings it produced."""
+    first = call.content.strip().splitlines()[0] if call.content.strip() else ""
+    echo(f"{'→' if call.ok else '✗'} {call.name}({_args_text(call.args)}): {first}", style="dim" if call.ok else "red")
+    if call.ok and call.artifact.get("view"):
+        echo(call.artifact["view"].rstrip())
+
+
+def chat_turn(session: Session, text: str, *, echo: Echo, write: Callable[[str], None] | None = None) -> Turn | None:
+    """One chat turn with its output; None when it was cancelled or failed (the session is unchanged).
+
+    Streamed text is written as it comes; a tool call closes the open line first.  The reply
+    is echoed whole only when it was not streamed (no `write`, or a model that does not stream).
+    """
+    line = {"open": False, "reply_streamed": False}
+
+    def close_line() -> None:
+        if line["open"]:
+            write("\n")
+            line["open"] = False
+
+    def on_token(chunk: str) -> None:
+        write(chunk)
+        line.update(open=True, reply_streamed=True)
+
+    def on_tool(call: ToolCall) -> None:
+        if write is not None:
+            close_line()
+        line["reply_streamed"] = False
+        show_tool(echo, call)
+
+    try:
+        turn = respond(session, text, on_token=on_token if write else None, on_tool=on_tool)
+    except KeyboardInterrupt:
+        if write is not None:
+            close_line()
+        echo("turn cancelled; the song is as it was before it", style="yellow")
+        return None
+    except Exception as err:  # noqa: BLE001 - a failed turn must not end the chat
+        if write is not None:
+            close_line()
+        echo(f"error: {_error_text(err)}", style="red")
+        return None
+    if write is not None:
+        close_line()
+    if turn.reply and not line["reply_streamed"]:
+        echo(turn.reply)
+    return turn
+
+
+def run_repl(session: Session, *, read: Callable[[str], str] = input, echo: Echo,
+             write: Callable[[str], None] | None = None, play: Callable[[Path], str] | None = None,
+             startup: tuple[str, ...] = ()) -> None:
+    """Chat until /quit or end of input; `startup` slash commands run first (e.g. /load FILE)."""
+    echo(f"tunesmith chat · session {session.id} · model {session.model} · /help lists commands", style="dim")
+    if session.turns:
+        echo(f"resumed with {len(session.turns)} turn(s); the song: {session.state.settings_line()}", style="dim")
+    for command in startup:
+        run_command(session, command, echo=echo, play=play)
+    while True:
+        try:
+            line = read(PROMPT)
+        except EOFError:
+            echo("bye")
+            return
+        except KeyboardInterrupt:
+            echo("(Ctrl-D or /quit leaves)", style="dim")
+            continue
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("/"):
+            if run_command(session, line, echo=echo, play=play) is QUIT:
+                echo("bye")
+                return
+            continue
+        chat_turn(session, line, echo=echo, write=write)
+
+
+def run_command(session: Session, line: str, *, echo: Echo, play: Callable[[Path], str] | None = None) -> object:
+    """Run one slash command; QUIT for /quit."""
+    try:
+        words = shlex.split(line)
+    except ValueError as err:
+        echo(f"cannot read the command: {err}", style="red")
+        return None
+    name, args = words[0].lower(), words[1:]
+    if name in ("/quit", "/exit", "/bye", "/q"):
+        return QUIT
+    handler = COMMANDS.get(name)
+    if handler is None:
+        echo(f"unknown command {name}; /help lists them", style="red")
+        return None
+    try:
+        handler[0](session, args, echo=echo, play=play)
+    except Exception as err:  # noqa: BLE001 - a failed command must not end the chat
+        echo(f"error: {_error_text(err)}", style="red")
+    return None
+
+
+def _error_text(err: Exception) -> str:
+    """Our own errors are one line for a person; anything else also names its type (and is logged)."""
+    from ..finetune.errors import FinetuneError
+    from ..tokenization.errors import TokenizationError
+    from ..tools.errors import ToolError
+
+    if isinstance(err, (AgentError, ToolError, TokenizationError, FinetuneError)):
+        return str(err)
+    log.error("unexpected error", exc_info=err)
+    return f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else 'no details'}"
+
+
+def _help(session: Session, args: list[str], **io: Any) -> None:
+    from .render import renderers
+
+    for name, (_, text) in COMMANDS.items():
+        io["echo"](f"{name:<8} {text}")
+    io["echo"]("/quit    leave (Ctrl-D works too; Ctrl-C cancels a running turn)")
+    io["echo"]("renderers: " + ", ".join(f"{k} {v}" for k, v in renderers().items()), style="dim")
+
+
+def _tool_command(session: Session, line: str, name: str, args: dict[str, Any], echo: Echo) -> ToolCall | None:
+    outcome = call_tool(session, name, args)
+    call = ToolCall(name=name, args=args, ok=outcome.ok, content=outcome.content, artifact=outcome.artifact)
+    if not outcome.ok:
+        echo(outcome.content, style="red")
+        return None
+    command_turn(session, line, reply=outcome.content, calls=(call,))
+    return call
+
+
+def _style(session: Session, args: list[str], *, echo: Echo, **_: Any) -> None:
+    if not args:
+        echo(f"settings: {session.state.settings_line()}")
+        return
+    values: dict[str, Any] = {}
+    loose = []
+    for word in args:
+        key, sep, value = word.partition("=")
+        if sep and key in ("style", "mood", "key", "mode", "meter", "tempo"):
+            values[key] = int(value) if key == "tempo" and value.isdigit() else value
+        else:
+            loose.append(word)
+    if loose:
+        values.setdefault("style", " ".join(loose))
+    call = _tool_command(session, "/style " + " ".join(args), "set_style", values, echo)
+    if call is not None:
+        echo(call.content)
+
+
+def _show(session: Session, args: list[str], *, echo: Echo, **_: Any) -> None:
+    echo(describe(session.state))
+
+
+def _export(session: Session, args: list[str], *, echo: Echo, **_: Any) -> None:
+    for fmt in args or ["all"]:
+        call = _tool_command(session, f"/export {fmt}", "export_song", {"format": fmt}, echo)
+        if call is not None:
+            echo(call.content)
+
+
+def _play(session: Session, args: list[str], *, echo: Echo, play: Callable[[Path], str] | None = None) -> None:
+    call = _tool_command(session, "/play", "export_song", {"format": "wav"}, echo)
+    if call is None:
+        return
+    wav = Path(call.artifact["files"]["wav"])
+    echo(f"audio: {wav}")
+    echo((play or start_player)(wav), style="dim")
+
+
+def start_player(wav: Path) -> str:
+    """Start the first audio player found, in the background; what happened, in words."""
+    from .render import player_command
+
+    command = player_command(wav)
+    if command is None:
+        return "no audio player found (aplay, paplay, afplay or ffplay); open the WAV file yourself"
+    subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return f"playing with {Path(command[0]).name}"
+
+
+def _undo(session: Session, args: list[str], *, echo: Echo, **_: Any) -> None:
+    turn = session.undo()
+    if turn is None:
+        echo("nothing to undo")
+        return
+    echo(f"undid {turn.text!r}; settings: {session.state.settings_line()}")
+
+
+def _save(session: Session, args: list[str], *, echo: Echo, **_: Any) -> None:
+    path = Path(args[0]).expanduser() if args else session.out_dir / f"session-{session.id}.json"
+    data = {"tunesmith_session": 1, "id": session.id, "model": session.model,
+            "turns": [turn.as_dict() for turn in session.turns]}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    except OSError as err:
+        raise AgentError(f"cannot save the session to {path}: {err.strerror or err}") from err
+    echo(f"saved {len(session.turns)} turn(s) to {path}")
+
+
+def _load(session: Session, args: list[str], *, echo: Echo, **_: Any) -> None:
+    if not args:
+        echo("usage: /load FILE  (a melody: .mid .musicxml .xml .mxl .abc, or a session saved with /save)")
+        return
+    path = Path(args[0]).expanduser()
+    if path.suffix.lower() == ".json":
+        _load_session_file(session, path, echo)
+        return
+    from ..tokenization.files import read_song
+    from ..tokenization.view import header_line
+
+    song = read_song(path)
+    if song.title == "Untitled":
+        song = replace(song, title=path.stem)
+    session.state = with_song(session.state, song, {"source": str(path.resolve())})
+    command_turn(session, f"/load {path}", reply=f"loaded {header_line(song)}")
+    echo(f"loaded {header_line(song)}")
+
+
+def _load_session_file(session: Session, path: Path, echo: Echo) -> None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        turns = [Turn.from_dict(t) for t in data["turns"]]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise AgentError(f"{path} is not a session saved with /save ({type(err).__name__}: {err})") from err
+    for turn in turns:
+        session.record(replace(turn, index=session.index))
+    echo(f"loaded {len(turns)} turn(s) from {path}; settings: {session.state.settings_line()}")
+
+
+def _model(session: Session, args: list[str], *, echo: Echo, **_: Any) -> None:
+    if not args:
+        echo(f"model: {session.model}")
+        return
+    from .models import make_chat_model, parse_model_spec
+
+    spec = parse_model_spec(args[0])
+    chat_model = make_chat_model(spec)  # fails here for a model that cannot work at all
+    session.set_model(str(spec), chat_model)
+    echo(f"model: {spec}")
+
+
+COMMANDS: dict[str, tuple[Callable[..., None], str]] = {
+    "/help": (_help, "this list"),
+    "/style": (_style, "show the settings, or set them: /style jig key=D mood=sad tempo=120"),
+    "/show": (_show, "the song: settings, melody as ABC, chords, lyrics, files"),
+    "/play": (_play, "render the song to WAV and play it"),
+    "/export": (_export, "write files: /export [midi|musicxml|abc|wav|svg|png|all]"),
+    "/undo": (_undo, "take back the last turn"),
+    "/save": (_save, "save the session as JSON: /save [FILE]"),
+    "/load": (_load, "load a melody file or a saved session: /load FILE"),
+    "/model": (_model, "show or switch the chat model: /model ollama:NAME"),
+}

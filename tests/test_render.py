@@ -1,0 +1,80 @@
+"""Renderers: fluidsynth is always bounded by a timeout and a file-size cap; missing tools are clear errors."""
+
+from __future__ import annotations
+
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from tunesmith.agent import render
+from tunesmith.tokenization.files import write_song
+from tunesmith.tokenization.music import KeySpec, Melody, Meter, Note, Song
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="fake fluidsynth scripts are POSIX shell")
+
+
+def fake_fluidsynth(folder: Path, body: str) -> str:
+    """A stand-in for fluidsynth: `$out` is the path after -F."""
+    script = folder / "fluidsynth"
+    script.write_text('#!/bin/sh\nout=""\nwhile [ $# -gt 0 ]; do [ "$1" = "-F" ] && out="$2"; shift; done\n' + body)
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return str(script)
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    notes = tuple(Note(60 + i, float(i), 1.0) for i in range(8))
+    song = Song(melody=Melody(notes=notes, meter=Meter(4, 4), key=KeySpec("C"), bars=2), title="Steps")
+    (tmp_path / "font.sf2").write_bytes(b"RIFF")
+    return write_song(song, tmp_path, stem="steps")
+
+
+def test_wav_ok(tmp_path: Path, files) -> None:
+    program = fake_fluidsynth(tmp_path, 'printf "RIFFdata" > "$out"\n')
+    wav = render.render_wav(files["midi"], tmp_path / "steps.wav", soundfont=tmp_path / "font.sf2", fluidsynth=program)
+    assert wav.read_bytes() == b"RIFFdata"
+
+
+def test_wav_runaway_hits_the_size_cap(tmp_path: Path, files) -> None:
+    program = fake_fluidsynth(tmp_path, 'yes rendering-forever > "$out"\n')
+    with pytest.raises(render.RenderFailed, match="reached the 1 MB cap"):
+        render.render_wav(files["midi"], tmp_path / "big.wav", soundfont=tmp_path / "font.sf2", fluidsynth=program,
+                          max_bytes=1_000_000, timeout=20)
+    assert not (tmp_path / "big.wav").exists()
+
+
+def test_wav_hang_hits_the_timeout(tmp_path: Path, files) -> None:
+    program = fake_fluidsynth(tmp_path, "exec sleep 30\n")
+    with pytest.raises(render.RenderFailed, match="ran past 0.5 s"):
+        render.render_wav(files["midi"], tmp_path / "slow.wav", soundfont=tmp_path / "font.sf2", fluidsynth=program,
+                          timeout=0.5)
+
+
+def test_missing_renderers_say_what_to_install(tmp_path: Path, files, monkeypatch) -> None:
+    monkeypatch.setattr(render.shutil, "which", lambda name: None)
+    with pytest.raises(render.RenderUnavailable, match="fluidsynth is not installed"):
+        render.render_wav(files["midi"], tmp_path / "x.wav")
+    program = fake_fluidsynth(tmp_path, "exit 0\n")
+    with pytest.raises(render.RenderUnavailable, match="no General MIDI soundfont"):
+        monkeypatch.setattr(render, "find_soundfont", lambda: None)
+        render.render_wav(files["midi"], tmp_path / "x.wav", fluidsynth=program)
+    monkeypatch.setitem(sys.modules, "cairosvg", None)
+    with pytest.raises(render.RenderUnavailable, match="librsvg2-bin"):
+        render.render_png(tmp_path / "x.svg", tmp_path / "x.png")
+    assert render.player_command(tmp_path / "x.wav") is None
+    assert render.renderers()["wav"] == "missing (apt install fluidsynth)"
+
+
+def test_svg_score(tmp_path: Path, files) -> None:
+    pages = render.render_svg(files["musicxml"], tmp_path / "steps.svg")
+    assert pages == [tmp_path / "steps.svg"] and "<svg" in pages[0].read_text()[:300]
+
+
+def test_soundfont_search(tmp_path: Path) -> None:
+    assert render.find_soundfont((tmp_path,)) is None
+    (tmp_path / "Other.sf2").write_bytes(b"x")
+    assert render.find_soundfont((tmp_path,)) == tmp_path / "Other.sf2"
+    (tmp_path / "TimGM6mb.sf2").write_bytes(b"x")
+    assert render.find_soundfont((tmp_path,)) == tmp_path / "TimGM6mb.sf2"

@@ -1,0 +1,137 @@
+"""Sessions: respond records turns, history reaches the model, undo, Ctrl-C, SQLite resume."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from langchain_core.messages import HumanMessage, SystemMessage, ToolMessage
+
+from tunesmith.agent.errors import AgentError
+from tunesmith.agent.models import ModelUnavailableError
+from tunesmith.agent.session import Resources, Turn, command_turn, new_session, open_session, respond
+from tunesmith.agent.state import SongState, describe, state_from_dict, state_to_dict, with_song
+from tunesmith.agent.store import SessionStore
+from tunesmith.tokenization.music import ChordEvent, KeySpec, Melody, Meter, Note, Song, Syllable
+
+_spec = importlib.util.spec_from_file_location("agent_fakes", Path(__file__).with_name("agent_fakes.py"))
+fakes = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fakes)
+
+NO_MODEL = Resources(None)  # these tests never write music, so no model is loaded
+
+
+def make(tmp_path, model, *, store=None, session_id=None):
+    return new_session(model="scripted", out_dir=tmp_path / "out", resources=NO_MODEL, store=store,
+                       chat_model=model, session_id=session_id)
+
+
+def test_turns_history_and_system_prompt(tmp_path) -> None:
+    model = fakes.scripted(("set_style", {"style": "reel", "tempo": 120}), "Set.", "Still a reel.")
+    session = make(tmp_path, model)
+    first = respond(session, "a reel at 120")
+    assert (first.index, first.reply, session.state.style, session.state.tempo) == (1, "Set.", "irish-reel", 120)
+    second = respond(session, "what style?")
+    assert second.index == 2 and second.tool_calls == ()
+    last_input = model.seen[-1]
+    assert isinstance(last_input[0], SystemMessage) and "style irish-reel" in last_input[0].content
+    assert [m.content for m in last_input if isinstance(m, HumanMessage)] == ["a reel at 120", "what style?"]
+    assert any(isinstance(m, ToolMessage) for m in last_input)
+
+
+def test_streamed_tokens_and_tool_callbacks(tmp_path) -> None:
+    tokens, tools = [], []
+    model = fakes.scripted(("set_style", {"mood": "happy"}), "A happy song it is.")
+    turn = respond(make(tmp_path, model), "happy!", on_token=tokens.append, on_tool=tools.append)
+    assert "".join(tokens) == "A happy song it is." == turn.reply
+    assert [(c.name, c.args, c.ok) for c in tools] == [("set_style", {"mood": "happy"}, True)]
+
+
+def test_undo_restores_the_state_before(tmp_path) -> None:
+    model = fakes.scripted(("set_style", {"key": "D"}), "ok", ("set_style", {"key": "E minor"}), "ok")
+    session = make(tmp_path, model)
+    respond(session, "D")
+    respond(session, "E minor")
+    assert session.state.key == KeySpec("E", "minor")
+    assert session.undo().text == "E minor" and session.state.key == KeySpec("D")
+    assert session.undo().text == "D" and session.state == SongState() and session.undo() is None
+
+
+def test_ctrl_c_and_errors_leave_the_session_as_it_was(tmp_path) -> None:
+    model = fakes.scripted(("set_style", {"style": "jig"}), KeyboardInterrupt, ("set_style", {"style": "air"}),
+                           RuntimeError("boom"))
+    session = make(tmp_path, model)
+    with pytest.raises(KeyboardInterrupt):
+        respond(session, "a jig")
+    assert session.state == SongState() and session.turns == []
+    with pytest.raises(RuntimeError):
+        respond(session, "an air")
+    assert session.state == SongState() and session.turns == []
+    with pytest.raises(AgentError, match="empty message"):
+        respond(session, "   ")
+
+
+def test_an_unreachable_model_is_one_clear_error(tmp_path) -> None:
+    model = fakes.scripted(ConnectionRefusedError(111, "Connection refused"))
+    session = new_session(model="ollama:llama3.2@http://127.0.0.1:9", out_dir=tmp_path, resources=NO_MODEL,
+                          chat_model=model)
+    with pytest.raises(ModelUnavailableError) as caught:
+        respond(session, "hi")
+    assert str(caught.value) == ("cannot reach the chat model at http://127.0.0.1:9 (llama3.2): "
+                                 "is the server running?")
+
+
+def test_sessions_persist_and_resume(tmp_path) -> None:
+    store = SessionStore(tmp_path / "sessions.db")
+    model = fakes.scripted(("set_style", {"style": "jig"}), "Jig set.", ("set_style", {"tempo": 90}), "Slower.")
+    session = make(tmp_path, model, store=store, session_id="s1")
+    respond(session, "a jig")
+    respond(session, "slower")
+    session.undo()
+    command_turn(session, "/style mood=calm", reply="ok")
+    reopened = open_session(SessionStore(tmp_path / "sessions.db"), None, resources=NO_MODEL,
+                            chat_model=fakes.scripted("Hello again."))
+    assert reopened.id == "s1" and [t.text for t in reopened.turns] == ["a jig", "/style mood=calm"]
+    assert reopened.state == session.state and reopened.index == 4  # the undone turn keeps its number
+    assert [m.content for m in reopened.history if isinstance(m, HumanMessage)] == ["a jig"]
+    assert respond(reopened, "hi").index == 4
+    assert store.list_sessions()[0] == {"id": "s1", "updated": store.list_sessions()[0]["updated"],
+                                        "model": "scripted", "turns": 3}
+    with pytest.raises(AgentError, match="no session 'nope'"):
+        open_session(store, "nope", resources=NO_MODEL)
+
+
+def test_state_round_trips_through_json() -> None:
+    notes = (Note(62, 0.0, 1.0, Syllable("la", "begin")), Note(64, 1.0, 2.0, Syllable("la", "end")))
+    song = Song(melody=Melody(notes=notes, meter=Meter(3, 4), key=KeySpec("D", "dorian"), tempo=90, bars=1),
+                chords=(ChordEvent("Dm", 0.0, 3.0, "i"),), title="T", style="irish-air", seed=7)
+    state = with_song(SongState(style="irish-air", mood="sad", tempo=90), song, {"midi": Path("/x/t.mid")})
+    assert state_from_dict(state_to_dict(state)) == state
+    text = describe(state)
+    assert text.splitlines()[0] == "Settings: style irish-air, mood sad, tempo 90 bpm" and "midi: /x/t.mid" in text
+    turn = Turn(index=1, kind="command", text="/load t.mid", reply="loaded", tool_calls=(), state=state, seconds=0.0)
+    assert Turn.from_dict(turn.as_dict()) == turn
+
+
+def test_ctrl_c_while_a_tool_runs_undoes_it(tmp_path, monkeypatch) -> None:
+    import _thread
+    import threading
+    import time
+
+    from tunesmith.agent import toolkit
+
+    original, schema = toolkit.TOOLS["set_style"]
+
+    def slow(session, **values):
+        time.sleep(0.4)
+        return original(session, **values)
+
+    monkeypatch.setitem(toolkit.TOOLS, "set_style", (slow, schema))
+    session = make(tmp_path, fakes.scripted([("set_style", {"style": "jig"}), ("set_style", {"tempo": 99})], "ok"))
+    timer = threading.Timer(0.1, _thread.interrupt_main)
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        respond(session, "a jig at 99")
+    timer.join()
+    assert session.state == SongState() and session.turns == []
