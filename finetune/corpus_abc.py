@@ -1,7 +1,7 @@
 """ABC text work before music21 sees a tune: split opus files, repair text, read header fields.
 
 Plain string handling, no music21 import: planning and labelling stay cheap, and the
-fixes music21 needs are made on the text (grace groups and slurs that upset its rhythm,
+fixes music21 needs are made on the text (grace groups, slurs and annotations that upset its rhythm,
 second voices that it would scatter over many parts, Essen's DOS letters).
 """
 
@@ -15,7 +15,9 @@ from ..tokenization.errors import MusicValueError
 from ..tokenization.music import parse_meter
 
 FIELD_RE = re.compile(r"^([A-Za-z]):\s?(.*?)\s*$")
+_QUOTED_RE = re.compile(r'"[^"]*"')
 _GRACE_RE = re.compile(r"\{[^}]*\}")
+_FERMATA_RE = re.compile(r"H(?=[~.^_=A-Ga-gzx(\[])")
 _SLUR_RE = re.compile(r"\((?!\d)|\)")
 _VOICE_RE = re.compile(r"^(?:V:\s*(\S+).*|\[V:\s*([^\]\s]+)[^\]]*\]\s?)")
 
@@ -61,21 +63,22 @@ def split_abc(text: str) -> list[TuneText]:
 
 
 def simplify_music(text: str) -> str:
-    """Drop grace groups and slurs from music lines (never inside "quoted" text).
+    """Drop grace groups, slurs and "quoted" annotations from music lines.
 
-    music21 reads some grace groups as full notes (overfilling the bar) and ignores a
-    broken rhythm that follows a slur, as in '(AA)>B'; neither reaches a record anyway.
-    Tuplets '(3' stay.
+    music21 reads some grace groups as full notes (overfilling the bar), ignores a broken
+    rhythm that follows a slur ('(AA)>B') and loses the note after an annotation such as
+    '">"F' or a fermata 'H', and takes the invisible bar line '[|]' for a heavy one, hiding
+    the ':|' after it.  None of them reaches a record (the ABC collections have no chord
+    symbols).  Tuplets '(3' stay.
 
-    >>> simplify_music('T:{x} (y)\\n({d}c3-B) {ed}G2 "(A)"(AA)>B (3ABc|')
-    'T:{x} (y)\\nc3-B G2 "(A)"AA>B (3ABc|'
+    >>> simplify_music('T:{x} (y)\\n({d}c3-B) {ed}G2 "(A)"(AA)>B (3ABc|Hg2 "^fine"[|]:|')
+    'T:{x} (y)\\nc3-B G2 AA>B (3ABc|g2 :|'
     """
     lines = []
     for line in text.split("\n"):
         if not (FIELD_RE.match(line) or line.startswith("%")):
-            pieces = line.split('"')
-            pieces[::2] = [_SLUR_RE.sub("", _GRACE_RE.sub("", piece)) for piece in pieces[::2]]
-            line = '"'.join(pieces)
+            line = _QUOTED_RE.sub("", line).replace("[|]", "")
+            line = _FERMATA_RE.sub("", _SLUR_RE.sub("", _GRACE_RE.sub("", line)))
         lines.append(line)
     return "\n".join(lines)
 

@@ -24,15 +24,17 @@ def pickup_length(measures, bar_length: float) -> float:
     return bar_length - length if len(measures) > 1 and 0 < length < bar_length - _EPS else 0.0
 
 
-def _at_section_line(measure, following) -> bool:
+def _at_section_line(*measures) -> bool:
+    """Whether a bar line touching these consecutive measures is a repeat, double or final bar."""
     from music21 import bar
 
-    right, left = measure.rightBarline, following.leftBarline
-    if isinstance(right, bar.Repeat) or isinstance(left, bar.Repeat):
-        return True
-    if any(b is not None and b.type not in ("regular", "normal") for b in (right, left)):
-        return True
-    return bool(measure.getSpannerSites("RepeatBracket") or following.getSpannerSites("RepeatBracket"))
+    for measure in measures:
+        for line in (measure.leftBarline, measure.rightBarline):
+            if isinstance(line, bar.Repeat) or (line is not None and line.type not in ("regular", "normal")):
+                return True
+        if measure.getSpannerSites("RepeatBracket"):
+            return True
+    return False
 
 
 def irregular_bar(measures, bar_length: float) -> str | None:
@@ -44,9 +46,9 @@ def irregular_bar(measures, bar_length: float) -> str | None:
             continue
         if min(abs(lengths[index - 1] + length - bar_length), abs(length + lengths[index + 1] - bar_length)) < _EPS:
             continue  # one bar split in two by a section line
-        if _at_section_line(measures[index], measures[index + 1]):
+        if _at_section_line(*measures[index - 1:index + 2]):
             continue
-        return f"bar {measures[index].number} holds {length:g} of {bar_length:g} quarters"
+        return f"bar {measures[index].number} holds {float(length):g} of {bar_length:g} quarters"
     return None
 
 

@@ -24,7 +24,7 @@ from .corpus_abc import read_abc_text, split_abc
 from .corpus_bars import align_measures, imply_start_repeats, irregular_bar
 from .corpus_sources import Labels, chorale_title, label_tune
 
-BUILDER_VERSION = 2  # bump whenever a change here would change the records (invalidates caches)
+BUILDER_VERSION = 3  # bump whenever a change here would change the records (invalidates caches)
 MAX_BARS = 128
 MAX_NOTES = 1500
 _VERSE_NUMBER = re.compile(r"^\d+\.\s*")
@@ -171,7 +171,7 @@ def _record(part, score, *, record_id: str, rel: str, labels: Labels,
     measures = list(expanded.getElementsByClass("Measure"))
     end = measures[-1].offset + measures[-1].duration.quarterLength if measures else expanded.highestTime
     if end / bar_length > MAX_BARS + 1 or len(expanded.recurse().notes) > MAX_NOTES * 2:
-        raise Skip("too long", f"{end / bar_length:.0f} bars after expanding repeats")
+        raise Skip("too long", f"{float(end) / bar_length:.0f} bars after expanding repeats")
     _pick_verses(expanded)
     try:
         melody = stream_to_melody(expanded)
