@@ -15,6 +15,7 @@ from .cli_chat import batch, chat, run
 from .cli_corpus import corpus_app
 from .cli_demo import demo
 from .cli_harmony import harmony_app
+from .cli_lyrics import lyrics
 from .cli_music import register_music_commands
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app = typer.Typer(
 app.add_typer(corpus_app, name="corpus")
 app.add_typer(harmony_app, name="harmony")
 register_music_commands(app)
+app.command()(lyrics)
 app.command()(demo)
 app.command()(chat)
 app.command()(batch)

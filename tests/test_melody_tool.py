@@ -99,3 +99,12 @@ def test_cli_melody_writes_files_and_is_reproducible(checkpoint: Path, tmp_path:
     assert {p.suffix for p in written} == {".mid", ".musicxml", ".abc"}
     song = read_song(next(p for p in written if p.suffix == ".mid"))
     assert song.melody.bars >= 4 and "K:G" in (tmp_path / "a" / written[0].name).with_suffix(".abc").read_text()
+
+
+def test_doctests() -> None:
+    import doctest
+
+    from tunesmith.tools import melody_request
+
+    for module in (tool, melody_request):
+        assert doctest.testmod(module).failed == 0

@@ -62,13 +62,38 @@ def _sample(runtime, request: MelodyRequest, *, seed: int, prefix: Melody | None
     return replace(sample.melody, tempo=request.tempo, key=request.key)
 
 
-def _best_of(runtime, request: MelodyRequest, *, make, title: str) -> MelodyResult:
-    """Try seeds seed, seed+1, … until a candidate passes every check (or attempts run out)."""
+def cadence_repair(melody: Melody, *, key: KeySpec, low: int, high: int, keep_before: float = 0.0) -> Melody:
+    """End on the tonic, held to the end of the last bar: the last note moves to the nearest tonic
+    inside the range and absorbs the rest after it.  Notes before `keep_before` are never touched.
+
+    >>> from tunesmith.tokenization.music import Note
+    >>> m = Melody(notes=(Note(67, 0.0, 1.0), Note(64, 1.0, 0.5)), key=KeySpec("C"), bars=1)
+    >>> cadence_repair(m, key=KeySpec("C"), low=55, high=79).notes[-1]
+    Note(pitch=60, onset=1.0, duration=3.0, lyric=None)
+    """
+    if not melody.notes or melody.notes[-1].onset < keep_before - 1e-9:
+        return melody
+    last = melody.notes[-1]
+    tonics = [p for p in range(low, high + 1) if p % 12 == key.pitch_class]
+    if not tonics:
+        return melody
+    pitch = min(tonics, key=lambda p: (abs(p - last.pitch), p))
+    end = melody.length
+    fixed = replace(last, pitch=pitch, duration=end - last.onset)
+    return replace(melody, notes=melody.notes[:-1] + (fixed,))
+
+
+def _best_of(runtime, request: MelodyRequest, *, make, title: str, keep_before: float = 0.0) -> MelodyResult:
+    """Try seeds seed, seed+1, … until a candidate passes every check (or attempts run out).
+
+    Each candidate gets the cadence repair (end on a held tonic) before it is checked.
+    """
     started = time.perf_counter()
     best = None
     for attempt in range(request.attempts):
         seed = request.seed + attempt
-        melody = make(seed)
+        melody = cadence_repair(make(seed), key=request.key, low=request.low, high=request.high,
+                                keep_before=keep_before)
         report = check_melody(melody, key=request.key, range_=(request.low, request.high))
         rank, estimated = _score(melody, report, request.key)
         if best is None or rank > best[0]:
@@ -97,6 +122,7 @@ def continue_melody(melody: Melody, *, runtime, request: MelodyRequest) -> Melod
     ask = replace(request, bars=total)
     return _best_of(runtime, ask, make=lambda seed: _sample(runtime, ask, seed=seed, prefix=prefix,
                                                             keep_bars=melody.bars),
+                    keep_before=melody.length,
                     title=f"Continuation in {request.key}")
 
 
@@ -126,7 +152,8 @@ def regenerate_bars(melody: Melody, *, keep: tuple[int, int], runtime, request: 
             return joined
         return _sample(runtime, ask, seed=seed, prefix=joined, keep_bars=last)
 
-    return _best_of(runtime, ask, make=make, title=f"Bars {first}-{last} kept")
+    protected = melody.length if last == melody.bars else 0.0  # a kept ending stays as it is
+    return _best_of(runtime, ask, make=make, title=f"Bars {first}-{last} kept", keep_before=protected)
 
 
 def vary_melody(melody: Melody, *, runtime, request: MelodyRequest, keep_bars: int = 1) -> MelodyResult:
