@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -27,17 +27,17 @@ def pretrain_command(
     corpus: Path = typer.Option(Path("data/corpus"), help="Folder with train.jsonl and valid.jsonl."),
     run: Path = typer.Option(Path("runs/base"), help="Run folder (config, log, checkpoint, model/)."),
     size: str = typer.Option("base", help="Model size preset: tiny, small, base, wide."),
-    steps: Optional[int] = typer.Option(None, help="Most optimizer steps [default 20000]."),
-    minutes: Optional[float] = typer.Option(None, help="Training time budget; the LR schedule ends with it."),
-    batch_tokens: Optional[int] = typer.Option(None, help="Padded tokens per batch [default 8192]."),
-    lr: Optional[float] = typer.Option(None, help="Peak learning rate [default 2e-3]."),
-    warmup: Optional[int] = typer.Option(None, help="Warmup steps [default 100]."),
-    seed: Optional[int] = typer.Option(None, help="Random seed [default 1337]."),
-    threads: Optional[int] = typer.Option(None, help="CPU threads [default 2]."),
-    save_every: Optional[float] = typer.Option(None, help="Minutes between checkpoints [default 5]."),
-    eval_every: Optional[int] = typer.Option(None, help="Steps between validation passes [default 250]."),
+    steps: int | None = typer.Option(None, help="Most optimizer steps [default 20000]."),
+    minutes: float | None = typer.Option(None, help="Training time budget; the LR schedule ends with it."),
+    batch_tokens: int | None = typer.Option(None, help="Padded tokens per batch [default 8192]."),
+    lr: float | None = typer.Option(None, help="Peak learning rate [default 2e-3]."),
+    warmup: int | None = typer.Option(None, help="Warmup steps [default 100]."),
+    seed: int | None = typer.Option(None, help="Random seed [default 1337]."),
+    threads: int | None = typer.Option(None, help="CPU threads [default 2]."),
+    save_every: float | None = typer.Option(None, help="Minutes between checkpoints [default 5]."),
+    eval_every: int | None = typer.Option(None, help="Steps between validation passes [default 250]."),
     max_tokens: int = typer.Option(512, help="Longest training sequence; longer tunes are cut at bar lines."),
-    limit: Optional[int] = typer.Option(None, help="Use only the first N records of each split (quick runs)."),
+    limit: int | None = typer.Option(None, help="Use only the first N records of each split (quick runs)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --run from its checkpoint."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
 ) -> None:
@@ -62,15 +62,15 @@ def adapter_command(
     base: Path = typer.Argument(..., help="Base model folder (e.g. checkpoints/default or runs/base/model)."),
     name: str = typer.Option("melody", help="Adapter name; saved to BASE/adapters/NAME."),
     corpus: Path = typer.Option(Path("data/corpus"), help="Folder with train.jsonl (and valid.jsonl)."),
-    run: Optional[Path] = typer.Option(None, help="Run folder [default runs/adapter-NAME]."),
-    style: Optional[str] = typer.Option(None, help="Label every piece with this style (default: their own)."),
-    steps: Optional[int] = typer.Option(None, help="Most optimizer steps [default 300]."),
-    minutes: Optional[float] = typer.Option(None, help="Training time budget in minutes."),
-    lr: Optional[float] = typer.Option(None, help="Peak learning rate [default 1e-3]."),
+    run: Path | None = typer.Option(None, help="Run folder [default runs/adapter-NAME]."),
+    style: str | None = typer.Option(None, help="Label every piece with this style (default: their own)."),
+    steps: int | None = typer.Option(None, help="Most optimizer steps [default 300]."),
+    minutes: float | None = typer.Option(None, help="Training time budget in minutes."),
+    lr: float | None = typer.Option(None, help="Peak learning rate [default 1e-3]."),
     rank: int = typer.Option(8, help="LoRA rank."),
-    batch_tokens: Optional[int] = typer.Option(None, help="Padded tokens per batch [default 8192]."),
-    threads: Optional[int] = typer.Option(None, help="CPU threads [default 2]."),
-    limit: Optional[int] = typer.Option(None, help="Use only the first N records."),
+    batch_tokens: int | None = typer.Option(None, help="Padded tokens per batch [default 4096]."),
+    threads: int | None = typer.Option(None, help="CPU threads [default 2]."),
+    limit: int | None = typer.Option(None, help="Use only the first N records."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run from its checkpoint."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
 ) -> None:
@@ -80,7 +80,7 @@ def adapter_command(
     from ..finetune.pretrain import train_config_from
     from ..finetune.train import TrainConfig
 
-    default = TrainConfig(max_steps=300, lr=1e-3, warmup_steps=20, eval_every=100, weight_decay=0.0)
+    default = TrainConfig(max_steps=300, batch_tokens=4096, lr=1e-3, warmup_steps=20, eval_every=100, weight_decay=0.0)
     config = train_config_from({"train": _as_dict(default)}, max_steps=steps, lr=lr, threads=threads,
                                batch_tokens=batch_tokens, time_budget_s=minutes * 60 if minutes else None)
     records = read_records(corpus / "train.jsonl", limit=limit)

@@ -219,7 +219,8 @@ def _units(value: Fraction) -> int:
 def build_grammar(codec: MusicCodec, spec: MelodySpec) -> Grammar:
     """The grammar of one request over a codec's vocabulary."""
     if codec.positions_per_beat != UNITS_PER_BEAT:
-        raise ModelError(f"the grammar expects {UNITS_PER_BEAT} positions per beat, the codec has {codec.positions_per_beat}")
+        raise ModelError(f"the grammar expects {UNITS_PER_BEAT} positions per beat, "
+                         f"the codec has {codec.positions_per_beat}")
     timesig = codec.token_to_id(codec.timesig_token(spec.meter))
     pitches = [i for i, p in sorted(codec.pitch_of.items(), key=lambda kv: kv[1]) if spec.low <= p <= spec.high]
     if spec.scale == "strict" and spec.key is not None:

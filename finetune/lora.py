@@ -13,7 +13,8 @@ import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
 
 from .dataset import Augment, MelodyData, build_windows
 from .errors import ModelError
@@ -110,7 +111,8 @@ def train_adapter(base_dir: str | Path, records: Sequence[dict[str, Any]], name:
     `style` relabels every record (None keeps the records' own labels).  The defaults (full
     controls, transposition on) suit both the melody adapter and a person's own files.
     """
-    config = config or TrainConfig(max_steps=300, lr=1e-3, warmup_steps=20, eval_every=100, weight_decay=0.0)
+    config = config or TrainConfig(max_steps=300, batch_tokens=4096, lr=1e-3, warmup_steps=20, eval_every=100,
+                                   weight_decay=0.0)
     adapter = adapter or AdapterConfig()
     augment = augment or Augment(drop_control=0.0, drop_all=0.0)
     run = Path(run_dir)

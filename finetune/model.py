@@ -39,7 +39,8 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         if self.d_model % self.n_heads or self.n_heads % self.n_kv_heads:
-            raise ModelError(f"d_model {self.d_model} / heads {self.n_heads} / kv heads {self.n_kv_heads} do not divide")
+            raise ModelError(f"d_model {self.d_model}, heads {self.n_heads} and kv heads {self.n_kv_heads} "
+                             "do not divide evenly")
         if min(self.d_model, self.n_layers, self.max_positions) < 1 or self.ff_mult <= 0:
             raise ModelError(f"model sizes must be positive, got {self}")
         if not 0.0 <= self.dropout < 1.0:

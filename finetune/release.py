@@ -64,6 +64,10 @@ def export_checkpoint(base_run: str | Path, out_dir: str | Path, *,
         if not (source / "adapter_config.json").is_file():
             raise ModelError(f"{run} holds no adapter {name!r}")
         shutil.copytree(source, out / "adapters" / name, ignore=shutil.ignore_patterns("README.md"))
+        config_path = out / "adapters" / name / "adapter_config.json"  # point at the base beside it, not the run
+        adapter_json = json.loads(config_path.read_text())
+        adapter_json["base_model_name_or_path"] = "../.."
+        config_path.write_text(json.dumps(adapter_json, indent=2) + "\n")
         adapter_config = json.loads((run / "config.json").read_text())
         manifest["adapters"][name] = {"run": run.name, "adapter": adapter_config["adapter"],
                                       "train": adapter_config["train"], "trainable": adapter_config["trainable"],

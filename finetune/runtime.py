@@ -48,8 +48,12 @@ class Runtime:
         return name in self.adapters
 
 
-def load_runtime(directory: Path, *, threads: int | None = None) -> Runtime:
-    """Load base + all adapters + codec from a checkpoint folder; clear error if it is missing."""
+def load_runtime(directory: Path, *, threads: int = 1) -> Runtime:
+    """Load base + all adapters + codec from a checkpoint folder; clear error if it is missing.
+
+    One thread by default: a 2 M-parameter model samples fastest on one core, and far slower
+    with two when anything else runs (measured in eval/bench_sampling.py).
+    """
     folder = Path(directory)
     if not (folder / "config.json").is_file():
         raise ModelError(

@@ -215,7 +215,7 @@ def fit(model: torch.nn.Module, *, train_data: SequenceSource, valid: list[list[
     bar = tqdm(total=config.max_steps, initial=state["step"], disable=not show_progress,
                file=sys.stderr, dynamic_ncols=True, desc=run.name)
     last_save = time.monotonic()
-    window_loss, window_tokens, window_start = 0.0, 0, time.monotonic()
+    window_loss, window_tokens, window_steps, window_start = 0.0, 0, 0, time.monotonic()
     try:
         with _sigterm_as_interrupt():
             while not _finished(config, state):
@@ -232,11 +232,12 @@ def fit(model: torch.nn.Module, *, train_data: SequenceSource, valid: list[list[
                     state["step"] += 1
                     state["tokens"] += tokens
                     window_loss, window_tokens = window_loss + loss, window_tokens + tokens
+                    window_steps += 1
                     bar.update(1)
                     if state["step"] % config.log_every == 0:
-                        _log_train(run, state, bar, window_loss / config.log_every,
+                        _log_train(run, state, bar, window_loss / window_steps,
                                    window_tokens / max(time.monotonic() - window_start, 1e-9))
-                        window_loss, window_tokens, window_start = 0.0, 0, time.monotonic()
+                        window_loss, window_tokens, window_steps, window_start = 0.0, 0, 0, time.monotonic()
                     if state["step"] % config.eval_every == 0 and valid_batches:
                         state["valid_loss"] = evaluate(model, valid_batches, pad_id=pad_id, device=device)
                         _log(run, {"step": state["step"], "valid_loss": round(state["valid_loss"], 4),
@@ -254,6 +255,9 @@ def fit(model: torch.nn.Module, *, train_data: SequenceSource, valid: list[list[
         state["interrupted"] = True
         return state
     bar.close()
+    if window_steps:
+        _log_train(run, state, bar, window_loss / window_steps,
+                   window_tokens / max(time.monotonic() - window_start, 1e-9))
     if valid_batches and state["step"] % config.eval_every:
         state["valid_loss"] = evaluate(model, valid_batches, pad_id=pad_id, device=device)
         _log(run, {"step": state["step"], "valid_loss": round(state["valid_loss"], 4),

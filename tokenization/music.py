@@ -120,6 +120,16 @@ class Meter:
         """
         return self.numerator * 4 / self.denominator
 
+    @property
+    def beat_length(self) -> float:
+        """Quarter lengths in one felt beat (compound meters beat in dotted notes).
+
+        >>> Meter(6, 8).beat_length, Meter(3, 4).beat_length, Meter(2, 2).beat_length
+        (1.5, 1.0, 2.0)
+        """
+        compound = self.denominator >= 8 and self.numerator % 3 == 0 and self.numerator > 3
+        return 4 / self.denominator * (3 if compound else 1)
+
     def __str__(self) -> str:
         return f"{self.numerator}/{self.denominator}"
 

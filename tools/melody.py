@@ -46,8 +46,9 @@ def _score(melody: Melody, report: Report, key: KeySpec) -> tuple:
 
 
 def _sample(runtime, request: MelodyRequest, *, seed: int, prefix: Melody | None = None,
-            keep_bars: int = 0, bars: int | None = None) -> Melody:
-    from ..finetune.sampling import SamplingConfig, generate_melody
+            keep_bars: int = 0, bars: int | None = None, count: int | None = None) -> list[Melody]:
+    """`count` candidates (default: the request's) sampled together in one batch."""
+    from ..finetune.sampling import SamplingConfig, generate_melodies
 
     spec = melody_spec(request, keep_bars=keep_bars, bars=bars)
     config = SamplingConfig(temperature=request.temperature, top_p=request.top_p)
@@ -55,36 +56,47 @@ def _sample(runtime, request: MelodyRequest, *, seed: int, prefix: Melody | None
     if adapter:
         runtime.use(adapter)
     try:
-        sample = generate_melody(runtime.model, runtime.codec, spec, style=request.style_token, tempo=request.tempo,
-                                 seed=seed, config=config, prefix=prefix)
+        samples = generate_melodies(runtime.model, runtime.codec, spec, count=count or request.candidates,
+                                    style=request.style_token, tempo=request.tempo, seed=seed, config=config,
+                                    prefix=prefix)
     except (FinetuneError, TokenizationError) as err:
         raise ToolError(f"the model could not write this melody: {err}") from err
-    return replace(sample.melody, tempo=request.tempo, key=request.key)
+    return [replace(s.melody, tempo=request.tempo, key=request.key) for s in samples]
 
 
 def cadence_repair(melody: Melody, *, key: KeySpec, low: int, high: int, keep_before: float = 0.0) -> Melody:
-    """End on the tonic, held to the end of the last bar: the last note moves to the nearest tonic
-    inside the range and absorbs the rest after it.  Notes before `keep_before` are never touched.
+    """End on the tonic held for at least a beat: the last note that starts a beat or more before
+    the end moves to the nearest tonic inside the range and lasts to the end; notes after it go.
+    Notes before `keep_before` are never touched.
 
     >>> from tunesmith.tokenization.music import Note
     >>> m = Melody(notes=(Note(67, 0.0, 1.0), Note(64, 1.0, 0.5)), key=KeySpec("C"), bars=1)
     >>> cadence_repair(m, key=KeySpec("C"), low=55, high=79).notes[-1]
     Note(pitch=60, onset=1.0, duration=3.0, lyric=None)
+    >>> m = Melody(notes=(Note(67, 0.0, 3.0), Note(65, 3.0, 0.5), Note(64, 3.5, 0.5)), key=KeySpec("C"), bars=1)
+    >>> cadence_repair(m, key=KeySpec("C"), low=55, high=79).notes
+    (Note(pitch=67, onset=0.0, duration=3.0, lyric=None), Note(pitch=60, onset=3.0, duration=1.0, lyric=None))
     """
-    if not melody.notes or melody.notes[-1].onset < keep_before - 1e-9:
-        return melody
-    last = melody.notes[-1]
-    tonics = [p for p in range(low, high + 1) if p % 12 == key.pitch_class]
-    if not tonics:
-        return melody
-    pitch = min(tonics, key=lambda p: (abs(p - last.pitch), p))
     end = melody.length
+    beat = melody.meter.beat_length
+    final = max((i for i, n in enumerate(melody.notes) if n.onset <= end - beat + 1e-9), default=None)
+    tonics = [p for p in range(low, high + 1) if p % 12 == key.pitch_class]
+    if final is None or not tonics or melody.notes[final].onset < keep_before - 1e-9:
+        return melody
+    last = melody.notes[final]
+    pitch = min(tonics, key=lambda p: (abs(p - last.pitch), p))
+    bar_start = end - melody.bar_length
+    if last.onset < bar_start - 1e-9:  # hold the tonic for the last bar, not longer
+        cut = replace(last, duration=bar_start - last.onset)
+        tonic = replace(last, pitch=pitch, onset=bar_start, duration=melody.bar_length, lyric=None)
+        return replace(melody, notes=melody.notes[:final] + (cut, tonic))
     fixed = replace(last, pitch=pitch, duration=end - last.onset)
-    return replace(melody, notes=melody.notes[:-1] + (fixed,))
+    return replace(melody, notes=melody.notes[:final] + (fixed,))
 
 
 def _best_of(runtime, request: MelodyRequest, *, make, title: str, keep_before: float = 0.0) -> MelodyResult:
-    """Try seeds seed, seed+1, … until a candidate passes every check (or attempts run out).
+    """Sample a batch of candidates per round (seed, seed+1, …) until one passes every check and
+    sounds in the asked key; return the best candidate seen.
 
     Each candidate gets the cadence repair (end on a held tonic) before it is checked.
     """
@@ -92,17 +104,18 @@ def _best_of(runtime, request: MelodyRequest, *, make, title: str, keep_before: 
     best = None
     for attempt in range(request.attempts):
         seed = request.seed + attempt
-        melody = cadence_repair(make(seed), key=request.key, low=request.low, high=request.high,
-                                keep_before=keep_before)
-        report = check_melody(melody, key=request.key, range_=(request.low, request.high))
-        rank, estimated = _score(melody, report, request.key)
-        if best is None or rank > best[0]:
-            best = (rank, melody, report, seed, estimated)
-        if rank[0] and rank[1] and rank[2]:
+        for raw in make(seed):
+            melody = cadence_repair(raw, key=request.key, low=request.low, high=request.high,
+                                    keep_before=keep_before)
+            report = check_melody(melody, key=request.key, range_=(request.low, request.high))
+            rank, estimated = _score(melody, report, request.key)
+            if best is None or rank > best[0]:
+                best = (rank, melody, report, seed, estimated)
+        if best[0][0] and best[0][1] and best[0][2]:
             break
     rank, melody, report, seed, estimated = best
     if not report.ok:
-        raise ToolError(f"no candidate passed the theory checks after {request.attempts} tries: "
+        raise ToolError(f"no candidate passed the theory checks after {request.attempts} rounds: "
                         f"{report.errors[0].message}")
     song = Song(melody=melody, title=title, style=request.style, seed=seed)
     return MelodyResult(song=song, report=report, seed=seed, attempts=attempt + 1,
@@ -140,16 +153,16 @@ def regenerate_bars(melody: Melody, *, keep: tuple[int, int], runtime, request: 
     ask = replace(request, bars=melody.bars)
     kept = span_of(melody, first_bar=first, last_bar=last)
 
-    def make(seed: int) -> Melody:
+    def make(seed: int) -> list[Melody]:
         joined = kept
         if first > 1:
             head_request = replace(ask, bars=first - 1)
-            heads = [_sample(runtime, head_request, seed=seed * 7 + i) for i in range(3)]
+            heads = _sample(runtime, head_request, seed=seed * 7, count=3)
             target = kept.notes[0].pitch if kept.notes else heads[0].notes[-1].pitch
             head = min(heads, key=lambda h: abs(h.notes[-1].pitch - target) if h.notes else 99)
             joined = prefix_of(head, bars=first - 1, then=kept)
         if last == melody.bars:
-            return joined
+            return [joined]
         return _sample(runtime, ask, seed=seed, prefix=joined, keep_bars=last)
 
     protected = melody.length if last == melody.bars else 0.0  # a kept ending stays as it is
@@ -164,9 +177,10 @@ def vary_melody(melody: Melody, *, runtime, request: MelodyRequest, keep_bars: i
     ask = replace(request, bars=melody.bars)
     prefix = prefix_of(melody, bars=keep_bars)
 
-    def make(seed: int) -> Melody:
-        candidates = [_sample(runtime, ask, seed=seed * 5 + i, prefix=prefix, keep_bars=keep_bars) for i in range(3)]
-        return max(candidates, key=lambda c: _rhythm_similarity(melody, c) - (c.notes == melody.notes))
+    def make(seed: int) -> list[Melody]:
+        candidates = _sample(runtime, ask, seed=seed, prefix=prefix, keep_bars=keep_bars)
+        ranked = sorted(candidates, key=lambda c: _rhythm_similarity(melody, c) - (c.notes == melody.notes))
+        return ranked[-2:]
 
     return _best_of(runtime, ask, make=make, title="Variation")
 

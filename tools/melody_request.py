@@ -68,7 +68,8 @@ class MelodyRequest:
     seed: int = 0
     temperature: float = 0.9
     top_p: float = 0.95
-    attempts: int = 4
+    attempts: int = 3  # rounds of sampling before giving up
+    candidates: int = 4  # melodies sampled together per round (one batched pass)
     scale: str = "strict"
     adapter: str | None = None
 
