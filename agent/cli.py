@@ -11,7 +11,9 @@ import sys
 
 import typer
 
+from .cli_adapt import adapt
 from .cli_chat import batch, chat, run
+from .cli_chords import chords
 from .cli_corpus import corpus_app
 from .cli_demo import demo
 from .cli_harmony import harmony_app
@@ -30,7 +32,9 @@ app.add_typer(corpus_app, name="corpus")
 app.add_typer(harmony_app, name="harmony")
 app.add_typer(train_app, name="train")
 register_music_commands(app)
+app.command()(chords)
 app.command()(lyrics)
+app.command()(adapt)
 app.command()(demo)
 app.command()(chat)
 app.command()(batch)

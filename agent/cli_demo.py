@@ -43,7 +43,7 @@ def demo(
     config = load_config(overrides={"out_dir": out})
     out_dir = out or config.out_dir / "demo"
     started = time.perf_counter()
-    runtime = load_runtime(config.default_checkpoint)
+    runtime = load_runtime(config.default_checkpoint, user_styles=config.user_styles)
     console.print(f"model loaded from {runtime.directory} in {time.perf_counter() - started:.1f}s "
                   f"(adapters: {', '.join(runtime.adapters) or 'none'})", style="dim")
     table = Table(title="tunesmith demo")

@@ -78,9 +78,9 @@ def melody(
         style=style, key=key or given_key, mode=mode,
         meter=meter or (given.meter if given else None), tempo=tempo or (given.tempo if given else None),
         bars=bars, range_=range_, seed=seed, temperature=temperature,
-        adapters=tuple(list_adapters(config.default_checkpoint)),
+        adapters=tuple(list_adapters(config.default_checkpoint)) + tuple(list_adapters(config.user_styles)),
     )
-    runtime = load_runtime(config.default_checkpoint)
+    runtime = load_runtime(config.default_checkpoint, user_styles=config.user_styles)
     if keep:
         result = tool.regenerate_bars(given, keep=_parse_keep(keep), runtime=runtime, request=request)
     elif given is not None and continue_:

@@ -34,6 +34,11 @@ class Config:
         return self.checkpoints / "default"
 
     @property
+    def user_styles(self) -> Path:
+        """Where `tunesmith adapt` puts a person's own style adapters (<home>/styles/adapters/NAME)."""
+        return self.home / "styles"
+
+    @property
     def sessions_db(self) -> Path:
         """The SQLite file holding chat sessions, their turns and files."""
         return self.home / "sessions.db"

@@ -352,7 +352,8 @@ Chooser = Callable[[int, list[float]], int]  # (slot, log-probs over chord_ids) 
 
 
 def chord_logprobs(model: Any, codec: MusicCodec, melody: Melody, slots: Slots, *, style: str | None = STYLE,
-                   history: Sequence[int] | None = None, choose: Chooser | None = None) -> tuple[list[list[float]], list[int]]:
+                   history: Sequence[int] | None = None,
+                   choose: Chooser | None = None) -> tuple[list[list[float]], list[int]]:
     """Per slot, log-probabilities over `chord_ids(codec)` (renormalised among chord tokens).
 
     With `history` (chord token ids) the chords are teacher-forced and one forward pass gives

@@ -76,20 +76,31 @@ def save_adapter(model: PeftModel, base_dir: str | Path, name: str) -> Path:
     return target
 
 
-def load_adapters(model: Any, base_dir: str | Path, names: Sequence[str] | None = None) -> PeftModel:
-    """Attach saved adapters (all of them by default) to a loaded base; the first is active."""
+def find_adapter(homes: Sequence[str | Path], name: str) -> Path:
+    """The folder of adapter `name` in the first home that has it (shipped checkpoint first)."""
+    for home in homes:
+        if (adapter_dir(home, name) / "adapter_config.json").is_file():
+            return adapter_dir(home, name)
+    known = ", ".join(sorted({n for home in homes for n in list_adapters(home)})) or "none"
+    raise ModelError(f"no adapter {name!r} (known: {known})")
+
+
+def load_adapters(model: Any, base_dir: str | Path, names: Sequence[str] | None = None, *,
+                  extra_homes: Sequence[str | Path] = ()) -> PeftModel:
+    """Attach saved adapters (all of the base's by default) to a loaded base; the first is active.
+
+    `extra_homes` are further folders with an adapters/ subfolder (a person's own styles).
+    """
     from peft import PeftModel
 
+    homes = [Path(base_dir), *(Path(h) for h in extra_homes)]
     wanted = list(names) if names is not None else list_adapters(base_dir)
     if not wanted:
         raise ModelError(f"{base_dir} has no adapters")
-    for name in wanted:
-        if not (adapter_dir(base_dir, name) / "adapter_config.json").is_file():
-            known = ", ".join(list_adapters(base_dir)) or "none"
-            raise ModelError(f"no adapter {name!r} in {base_dir} (known: {known})")
-    peft_model = PeftModel.from_pretrained(model, adapter_dir(base_dir, wanted[0]), adapter_name=wanted[0])
-    for name in wanted[1:]:
-        peft_model.load_adapter(adapter_dir(base_dir, name), adapter_name=name)
+    folders = [find_adapter(homes, name) for name in wanted]
+    peft_model = PeftModel.from_pretrained(model, folders[0], adapter_name=wanted[0])
+    for name, folder in zip(wanted[1:], folders[1:]):
+        peft_model.load_adapter(folder, adapter_name=name)
     peft_model.set_adapter(wanted[0])
     return peft_model.eval()
 
@@ -105,8 +116,10 @@ def train_adapter(base_dir: str | Path, records: Sequence[dict[str, Any]], name:
                   run_dir: str | Path, valid_records: Sequence[dict[str, Any]] = (),
                   config: TrainConfig | None = None, adapter: AdapterConfig | None = None,
                   augment: Augment | None = None, max_tokens: int = 512, style: str | None = None,
-                  resume: bool = False, show_progress: bool = True) -> dict[str, Any]:
-    """Train LoRA adapter `name` on records over the frozen base in `base_dir`; save it beside the base.
+                  resume: bool = False, show_progress: bool = True,
+                  save_home: str | Path | None = None) -> dict[str, Any]:
+    """Train LoRA adapter `name` on records over the frozen base in `base_dir`; save it beside the base
+    (or under `save_home`/adapters/, where a person's own styles live).
 
     `style` relabels every record (None keeps the records' own labels).  The defaults (full
     controls, transposition on) suit both the melody adapter and a person's own files.
@@ -134,10 +147,11 @@ def train_adapter(base_dir: str | Path, records: Sequence[dict[str, Any]], name:
     state = fit(peft_model, train_data=data, valid=valid, pad_id=codec.pad_id, config=config, run_dir=run,
                 save_fn=lambda d: save_adapter(peft_model, d, name), resume=resume, show_progress=show_progress)
     if not state.get("interrupted"):
-        target = adapter_dir(base_dir, name)
+        home = save_home or base_dir
+        target = adapter_dir(home, name)
         if target.exists():
             shutil.rmtree(target)
-        save_adapter(peft_model, base_dir, name)
+        save_adapter(peft_model, home, name)
     state.update(wall_s=round(time.time() - started, 1), windows=len(windows), skipped=skipped,
                  trainable=count_parameters(peft_model, trainable_only=True))
     return state

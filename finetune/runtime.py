@@ -48,7 +48,7 @@ class Runtime:
         return name in self.adapters
 
 
-def load_runtime(directory: Path, *, threads: int = 1) -> Runtime:
+def load_runtime(directory: Path, *, threads: int = 1, user_styles: Path | None = None) -> Runtime:
     """Load base + all adapters + codec from a checkpoint folder; clear error if it is missing.
 
     One thread by default: a 2 M-parameter model samples fastest on one core, and far slower
@@ -67,11 +67,17 @@ def load_runtime(directory: Path, *, threads: int = 1) -> Runtime:
     from .lora import list_adapters, load_adapters
     from .model import load_model
 
+    import warnings
+
     model, codec = load_model(folder)
-    names = tuple(list_adapters(folder))
+    homes = [Path(user_styles)] if user_styles is not None and Path(user_styles).is_dir() else []
+    names = tuple(dict.fromkeys([*list_adapters(folder), *(n for h in homes for n in list_adapters(h))]))
     active = None
     if names:
-        model = load_adapters(model, folder, list(names))
+        with warnings.catch_warnings():  # peft/transformers notes about tied embeddings, not for users
+            warnings.simplefilter("ignore", category=UserWarning)
+            warnings.simplefilter("ignore", category=FutureWarning)
+            model = load_adapters(model, folder, list(names), extra_homes=homes)
         model.eval()
         active = names[0]
         from .lora import use_adapter

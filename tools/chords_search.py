@@ -1,0 +1,65 @@
+"""Best chord paths over slots: k-best Viterbi and per-slot max-marginals.
+
+Scores are additive: unary[t, c] (how chord c fits slot t) plus transition[a, b] (how
+chord b follows chord a), both in log-probability-like units.  The k best complete
+progressions come from a list Viterbi (k best partial paths per state); the alternatives
+for one slot come from max-marginals: the best total score of any path that uses chord c
+at slot t, so an alternative is always judged together with the chords around it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def kbest_paths(unary: np.ndarray, transition: np.ndarray, k: int) -> list[tuple[float, list[int]]]:
+    """The k highest-scoring paths as (score, chord index per slot), best first.
+
+    >>> u = np.array([[1.0, 0.0], [0.0, 1.0]]); tr = np.zeros((2, 2))
+    >>> [(s, p) for s, p in kbest_paths(u, tr, 2)]
+    [(2.0, [0, 1]), (1.0, [0, 0])]
+    """
+    steps, n = unary.shape
+    if steps == 0:
+        return []
+    k = max(1, min(k, n ** steps if steps < 8 else k))
+    scores = np.full((n, k), -np.inf)
+    scores[:, 0] = unary[0]
+    pointers = []  # per step: (previous chord, previous rank) for each (chord, rank)
+    for t in range(1, steps):
+        options = (scores[:, :, None] + transition[:, None, :]).reshape(n * k, n)  # [(prev, rank), next]
+        order = np.argsort(-options, axis=0, kind="stable")[:k]  # best k predecessors per next chord
+        scores = np.take_along_axis(options, order, axis=0).T + unary[t][:, None]
+        pointers.append(order.T)
+    flat = np.argsort(-scores, axis=None, kind="stable")[:k]
+    results = []
+    for index in flat:
+        c, rank = divmod(int(index), k)
+        score = float(scores[c, rank])
+        if not np.isfinite(score):
+            continue
+        path = [c]
+        for back in reversed(pointers):
+            prev, rank = divmod(int(back[c, rank]), k)
+            c = prev
+            path.append(c)
+        results.append((round(score, 9), path[::-1]))
+    return results
+
+
+def max_marginals(unary: np.ndarray, transition: np.ndarray) -> np.ndarray:
+    """[t, c] = best score of a full path through chord c at slot t (forward + backward Viterbi).
+
+    >>> u = np.array([[1.0, 0.0], [0.0, 1.0]]); tr = np.zeros((2, 2))
+    >>> max_marginals(u, tr).tolist()
+    [[2.0, 1.0], [1.0, 2.0]]
+    """
+    steps, n = unary.shape
+    forward = np.zeros((steps, n))
+    backward = np.zeros((steps, n))
+    forward[0] = unary[0]
+    for t in range(1, steps):
+        forward[t] = (forward[t - 1][:, None] + transition).max(axis=0) + unary[t]
+    for t in range(steps - 2, -1, -1):
+        backward[t] = (transition + (unary[t + 1] + backward[t + 1])[None, :]).max(axis=1)
+    return forward + backward
