@@ -5,7 +5,7 @@ VENV    ?= .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: setup demo test test-slow corpus bands train clean
+.PHONY: setup demo test test-slow corpus harmony-data bands train clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -28,8 +28,27 @@ test-slow: setup
 corpus: setup
 	$(BIN)/tunesmith corpus build
 
+harmony-data: setup
+	$(BIN)/tunesmith harmony build --validate
+
 bands: corpus
 	$(BIN)/python -m tunesmith.eval.bands
+
+# Reproduces checkpoints/default (about 90 minutes on 2 CPU cores; uses a GPU when there is one).
+train: corpus harmony-data
+	$(BIN)/tunesmith train pretrain --corpus data/corpus --run runs/base-small --size small --minutes 55 \
+		--threads 1 --batch-tokens 4096 --warmup 50 --lr 2e-3 --save-every 5 --eval-every 200 --seed 1337
+	$(BIN)/tunesmith train adapter runs/base-small/model --name melody --corpus data/corpus \
+		--run runs/adapter-melody --minutes 12 --batch-tokens 4096 --threads 1
+	$(BIN)/tunesmith train export runs/base-small --out checkpoints/default --adapter melody=runs/adapter-melody
+	$(BIN)/python -c "from tunesmith.finetune.harmony_model import train_harmony_adapter; \
+		from tunesmith.finetune.dataset import read_records; from tunesmith.finetune.train import TrainConfig; \
+		from tunesmith.finetune.lora import AdapterConfig; \
+		train_harmony_adapter('checkpoints/default', read_records('data/harmony/train.jsonl'), \
+		valid_records=read_records('data/harmony/valid.jsonl'), run_dir='runs/harmony', \
+		config=TrainConfig(max_steps=100000, time_budget_s=780, lr=1e-2, warmup_steps=20, eval_every=50, \
+		log_every=10, weight_decay=0.0, batch_tokens=2048, threads=1), adapter=AdapterConfig(r=16, alpha=8, dropout=0.05))"
+	$(BIN)/python -m tunesmith.finetune.style_profiles --corpus data/corpus --out checkpoints/default/style_profiles.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info
