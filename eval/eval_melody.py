@@ -87,10 +87,8 @@ def window_reference(corpus: Path, *, bars: int, seed: int = 0) -> dict[str, dic
     compared with 8-bar openings of real tunes instead (like with like).
     """
     import numpy as np
-    from dataclasses import replace as dc_replace
-
     from ..tokenization.styles import get_style
-    from ..tools.melody_request import slice_bars
+    from ..finetune.dataset import slice_bars
     from .bands import shuffled_pitches, summarise as band_stats
 
     values: dict[str, dict[str, list[dict[str, float]]]] = defaultdict(lambda: {"real": [], "shuffled": []})
@@ -100,7 +98,7 @@ def window_reference(corpus: Path, *, bars: int, seed: int = 0) -> dict[str, dic
         melody = record_to_song(record).melody
         if melody.bars < bars:
             continue
-        window = dc_replace(melody, notes=slice_bars(melody, first=1, last=bars), bars=bars)
+        window = slice_bars(melody, 0, bars)
         if len(window.notes) < 8:
             continue
         rng = np.random.default_rng([seed, int(record["hash"][:12], 16)])

@@ -6,8 +6,9 @@ import random
 import re
 from dataclasses import dataclass, replace
 
+from ..finetune.dataset import slice_bars
 from ..tokenization.errors import MusicValueError
-from ..tokenization.music import KeySpec, Melody, Meter, Note, parse_key, parse_meter, snap
+from ..tokenization.music import KeySpec, Melody, Meter, parse_key, parse_meter, snap
 from ..tokenization.styles import get_style
 from .errors import ToolError
 
@@ -144,26 +145,18 @@ def melody_spec(request: MelodyRequest, *, keep_bars: int = 0, bars: int | None 
                       key=request.key, scale=request.scale, keep_bars=keep_bars)
 
 
-def slice_bars(melody: Melody, *, first: int, last: int) -> tuple[Note, ...]:
-    """Notes starting in bars first..last (onsets unchanged), cut at the end of bar `last`."""
-    start, end = (first - 1) * melody.bar_length, last * melody.bar_length
-    kept = []
-    for note in melody.notes:
-        if start - 1e-9 <= note.onset < end - 1e-9:
-            kept.append(replace(note, duration=snap(min(note.end, end) - note.onset)))
-    return tuple(kept)
-
-
 def prefix_of(melody: Melody, *, bars: int, then: Melody | None = None) -> Melody:
     """The first `bars` bars of a melody, optionally followed by the notes of `then` (already placed)."""
-    notes = slice_bars(melody, first=1, last=bars)
-    total = bars
-    if then is not None:
-        notes = notes + tuple(n for n in then.notes if n.onset >= bars * melody.bar_length - 1e-9)
-        total = then.bars
-    return replace(melody, notes=notes, bars=total)
+    head = slice_bars(melody, 0, bars)
+    if then is None:
+        return head
+    tail = tuple(n for n in then.notes if n.onset >= bars * melody.bar_length - 1e-9)
+    return replace(head, notes=head.notes + tail, bars=then.bars)
 
 
 def span_of(melody: Melody, *, first_bar: int, last_bar: int) -> Melody:
     """Bars first_bar..last_bar of a melody, in place (bar numbers kept), as a melody of last_bar bars."""
-    return replace(melody, notes=slice_bars(melody, first=first_bar, last=last_bar), bars=last_bar)
+    window = slice_bars(melody, first_bar - 1, last_bar)
+    offset = (first_bar - 1) * melody.bar_length
+    notes = tuple(replace(n, onset=snap(n.onset + offset)) for n in window.notes)
+    return replace(melody, notes=notes, bars=last_bar)
