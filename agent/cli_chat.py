@@ -60,7 +60,7 @@ def _start(model: str | None, out: Path | None, *, session_id: str | None = None
 
     config = load_config(overrides={"model": model, "out_dir": out})
     store = SessionStore(config.sessions_db)
-    resources = Resources(config.default_checkpoint)
+    resources = Resources(config.default_checkpoint, user_styles=config.user_styles)
     if session_id or resume:
         return config, open_session(store, session_id, resources=resources, model=model)
     new_id = new_session_id()
@@ -141,7 +141,7 @@ def batch(
         detail = record["error"] or f"{len(record['tool_calls'])} tool call(s), {record['seconds']:.1f}s"
         typer.echo(f"{mark} {what}: {detail}", err=True)
 
-    summary = run_batch(file, out, jobs=jobs, model=config.model, resources=Resources(config.default_checkpoint),
+    summary = run_batch(file, out, jobs=jobs, model=config.model, resources=Resources(config.default_checkpoint, user_styles=config.user_styles),
                         on_result=progress)
     typer.echo(f"{summary.ok} ok, {summary.failed} failed, {summary.malformed} malformed, {summary.skipped} done "
                f"before; {summary.seconds:.1f}s; results in {summary.results}", err=True)

@@ -15,6 +15,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,9 @@ HISTORY_TURNS = 12  # turns of history the chat model sees
 class Resources:
     """What the sessions of one process share: the music model, loaded once on first use."""
 
-    def __init__(self, checkpoint: Path | None, *, loader: Any = None) -> None:
+    def __init__(self, checkpoint: Path | None, *, loader: Any = None, user_styles: Path | None = None) -> None:
         self.checkpoint = Path(checkpoint) if checkpoint is not None else None
+        self.user_styles = Path(user_styles) if user_styles is not None else None  # `tunesmith adapt` output
         self.lock = threading.RLock()  # held while the music model generates
         self._loader = loader
         self._runtime: Any = None
@@ -44,7 +46,7 @@ class Resources:
                 if self._loader is None:
                     from ..finetune.runtime import load_runtime
 
-                    self._loader = load_runtime
+                    self._loader = partial(load_runtime, user_styles=self.user_styles)
                 self._runtime = self._loader(self.checkpoint)
             return self._runtime
 
@@ -55,7 +57,8 @@ class Resources:
             return ()
         from ..finetune.lora import list_adapters
 
-        return tuple(list_adapters(self.checkpoint))
+        mine = tuple(list_adapters(self.user_styles)) if self.user_styles is not None else ()
+        return tuple(list_adapters(self.checkpoint)) + mine
 
     def runtime_with(self, adapter: str) -> Any:
         """The runtime when the checkpoint has `adapter`, else None (callers fall back to rules)."""
