@@ -137,18 +137,13 @@ def profiles_from_corpus(corpus_dir: Path, *, splits: tuple[str, ...] = ("train"
     """Profiles from corpus records, labelled by top-level style (a genre counts as its parent)."""
     from ..tokenization.records import record_to_song
     from ..tokenization.styles import get_style
+    from .corpus import read_split
 
     def examples():
         for split in splits:
-            path = Path(corpus_dir) / f"{split}.jsonl"
-            if not path.is_file():
-                raise CorpusError(f"{path} is missing; run `tunesmith corpus build` first")
-            with path.open(encoding="utf-8") as handle:
-                for line in handle:
-                    record = json.loads(line)
-                    melody = record_to_song(record).melody
-                    style = get_style((record.get("styles") or ["german-folk"])[0])
-                    yield style.parent or style.name, melody
+            for record in read_split(corpus_dir, split):
+                style = get_style((record.get("styles") or ["german-folk"])[0])
+                yield style.parent or style.name, record_to_song(record).melody
 
     return build_profiles(examples())
 

@@ -73,12 +73,14 @@ def analyze_song(song: Song, *, profiles_path: Path | None = None, voice: str | 
     melody = song.melody
     if not melody.notes:
         raise ToolError("the melody has no notes to analyze")
-    key, clarity = estimate_key(melody)
+    report = check_song(song, key=melody.key, voice=voice)
+    key, clarity = report.estimated_key, report.clarity  # the checks ran music21's estimate already
+    if key is None:
+        key, clarity = estimate_key(melody)
     styles: tuple[tuple[str, float], ...] = ()
     if profiles_path is not None and Path(profiles_path).is_file():
         from ..finetune.style_profiles import load_profiles, melody_features
 
         profiles = load_profiles(Path(profiles_path))
         styles = tuple(profiles.rank(melody_features(melody, tonic_pc=key.pitch_class)))
-    report = check_song(song, key=melody.key or key, voice=voice)
     return Analysis(song=song, key=key, clarity=clarity, declared_key=melody.key, styles=styles, report=report)

@@ -40,7 +40,9 @@ class MelodyResult:
 
 
 def _score(melody: Melody, report: Report, key: KeySpec) -> tuple:
-    estimated, clarity = estimate_key(melody)
+    estimated, clarity = report.estimated_key, report.clarity  # check_melody already ran the estimate
+    if estimated is None:
+        estimated, clarity = estimate_key(melody)
     ends_on_tonic = melody.notes[-1].pitch % 12 == key.pitch_class if melody.notes else False
     return (report.ok, same_key(key, estimated), ends_on_tonic, -len(report.warnings), clarity), estimated
 
