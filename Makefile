@@ -34,7 +34,7 @@ harmony-data: setup
 bands: corpus
 	$(BIN)/python -m tunesmith.eval.bands
 
-# Reproduces checkpoints/default (about 90 minutes on 2 CPU cores; uses a GPU when there is one).
+# Reproduces checkpoints/default (about 2 hours on 2 CPU cores; uses a GPU when there is one).
 train: corpus harmony-data
 	$(BIN)/tunesmith train pretrain --corpus data/corpus --run runs/base-small --size small --minutes 55 \
 		--threads 1 --batch-tokens 4096 --warmup 50 --lr 2e-3 --save-every 5 --eval-every 200 --seed 1337
@@ -49,6 +49,10 @@ train: corpus harmony-data
 		config=TrainConfig(max_steps=100000, time_budget_s=780, lr=1e-2, warmup_steps=20, eval_every=50, \
 		log_every=10, weight_decay=0.0, batch_tokens=2048, threads=1), adapter=AdapterConfig(r=16, alpha=8, dropout=0.05))"
 	$(BIN)/python -m tunesmith.finetune.style_profiles --corpus data/corpus --out checkpoints/default/style_profiles.json
+	$(BIN)/tunesmith text build
+	$(BIN)/tunesmith text train-lyrics checkpoints/default --minutes 28 --lr 4e-3 --rank 8 --batch-tokens 2048 \
+		--threads 1 --no-progress
+	$(BIN)/python -c "from tunesmith.finetune.release import refresh_manifest; refresh_manifest('checkpoints/default')"
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -265,7 +265,7 @@ def run_batch(path: str | Path, out_dir: str | Path, *, jobs: int = 1, model: st
     if chat_model_factory is None:
         from .models import make_chat_model
 
-        shared = make_chat_model(model) if todo else None
+        shared = make_chat_model(model, resources=resources) if todo else None
         chat_model_factory = lambda item: shared  # noqa: E731
 
     def run(item: BatchItem) -> dict[str, Any]:

@@ -25,6 +25,19 @@ def _parse_melisma(text: str | None):
     return {int(p) - 1 for p in parts}
 
 
+def lyrics_runtime(checkpoint: Path):
+    """The loaded model when the checkpoint has the lyrics adapter, else (None, why)."""
+    from ..finetune.lora import list_adapters
+
+    if not (checkpoint / "config.json").is_file():
+        return None, f"no trained model in {checkpoint}: lines drafted by the non-neural drafter"
+    if "lyrics" not in list_adapters(checkpoint):
+        return None, f"the model in {checkpoint} has no lyrics adapter: lines drafted by the non-neural drafter"
+    from ..finetune.runtime import load_runtime
+
+    return load_runtime(checkpoint), None
+
+
 def lyrics(
     file: Annotated[Path, typer.Argument(help="A melody as MIDI (.mid), MusicXML (.musicxml/.xml/.mxl) or ABC (.abc).")],
     theme: Annotated[str, typer.Option(help="What the song is about, e.g. 'leaving home' (for zh: '离家' or English).")] = "home",
@@ -33,18 +46,26 @@ def lyrics(
     melisma: Annotated[str | None, typer.Option(help="Let one syllable hold over several notes: 'auto' (short passing notes) or note numbers like 4,9.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed; the same seed gives the same lyrics.")] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (default ./tunesmith-out).")] = None,
+    drafter: Annotated[str, typer.Option(help="Who drafts the lines: auto (the model's lyrics adapter when shipped), model, or rules (the non-neural drafters).")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print the lines and their scores as JSON.")] = False,
 ) -> None:
     """Write lyrics that fit a melody: one syllable per note, stress on strong beats (English) or tones
     that follow the melody (Mandarin), rhymes at the phrase ends; writes MIDI, MusicXML and ABC."""
     from ..tokenization.files import atomic_write, read_song, write_song
+    from ..tools.errors import ToolError
     from ..tools.lyrics import write_lyrics
     from ..tools.lyrics_sheet import add_extenders, lyric_sheet
 
     config = load_config(overrides={"out_dir": out})
     song = read_song(file)
+    choice = drafter.strip().lower()
+    if choice not in ("auto", "model", "rules"):
+        raise ToolError(f"--drafter takes auto, model or rules, not {drafter!r}")
+    runtime, why = (None, None) if choice == "rules" else lyrics_runtime(config.default_checkpoint)
+    if choice == "model" and runtime is None:
+        raise ToolError(why)
     result = write_lyrics(song, theme=theme, lang=lang.strip().lower(), rhyme=rhyme, seed=seed,
-                          melisma=_parse_melisma(melisma))
+                          melisma=_parse_melisma(melisma), runtime=runtime)
     stem = f"lyrics-{file.stem}-{result.lang}-s{result.seed}"
     files = write_song(result.song, config.out_dir, stem=stem)
     xml = files["musicxml"]
@@ -61,7 +82,7 @@ def lyrics(
     mean = sum(line.score for line in result.lines) / len(result.lines)
     typer.echo(f"drafter: {result.drafter}   drafts: {result.drafts}   {measure}: {mean:.0%}   "
                f"seed: {result.seed}   time: {result.seconds:.2f}s")
-    for warning in result.warnings:
+    for warning in (*result.warnings, *([why] if why else [])):
         typer.echo(f"note: {warning}")
     for kind, path in files.items():
         typer.echo(f"wrote {kind}: {path}")

@@ -1,4 +1,4 @@
-"""`tunesmith train pretrain|adapter|export`: train the embedded model and its LoRA adapters.
+"""`tunesmith train pretrain|adapter|chat|export`: train the embedded model and its LoRA adapters.
 
 Both commands write a run folder (config.json, log.jsonl, checkpoint.pt, model/) and can be
 stopped with Ctrl-C (a checkpoint is saved) and continued with --resume.  torch is imported
@@ -91,6 +91,37 @@ def adapter_command(
                           resume=resume, show_progress=progress)
     typer.echo(_summary(state))
     typer.echo(f"adapter: {base / 'adapters' / name}")
+
+
+@train_app.command("chat")
+def chat_command(
+    base: Path = typer.Argument(Path("checkpoints/default"), help="Base model folder; saved to BASE/adapters/chat."),
+    run: Path = typer.Option(Path("runs/adapter-chat"), help="Run folder (config, log, checkpoint, model/)."),
+    minutes: float = typer.Option(40.0, help="Training time budget; the LR schedule ends with it."),
+    steps: int = typer.Option(20000, help="Most optimizer steps."),
+    per_epoch: int = typer.Option(20000, help="Synthetic dialogues drawn per epoch (fresh ones each epoch)."),
+    lr: float = typer.Option(3e-3, help="Peak learning rate."),
+    rank: int = typer.Option(16, help="LoRA rank."),
+    alpha: int | None = typer.Option(None, help="LoRA alpha [default 2 x rank]."),
+    batch_tokens: int = typer.Option(4096, help="Padded tokens per batch."),
+    threads: int = typer.Option(1, help="CPU threads."),
+    prompt_weight: float = typer.Option(0.0, help="Weight of an extra language-model loss on the messages."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run from its checkpoint."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
+) -> None:
+    """Train the embedded chat adapter on synthetic English and Chinese dialogues."""
+    from ..finetune.chat_train import train_chat_adapter
+    from ..finetune.lora import AdapterConfig
+    from ..finetune.text_adapter import TEXT_TARGETS
+    from ..finetune.train import TrainConfig
+
+    config = TrainConfig(max_steps=steps, time_budget_s=minutes * 60, lr=lr, warmup_steps=50, eval_every=200,
+                         weight_decay=0.0, batch_tokens=batch_tokens, threads=threads)
+    state = train_chat_adapter(base, run_dir=run, per_epoch=per_epoch, config=config, resume=resume,
+                               adapter=AdapterConfig(r=rank, alpha=alpha or 2 * rank, dropout=0.0, targets=TEXT_TARGETS),
+                               show_progress=progress, prompt_weight=prompt_weight)
+    typer.echo(_summary(state))
+    typer.echo(f"adapter: {base / 'adapters' / 'chat'}")
 
 
 @train_app.command("export")

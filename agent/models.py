@@ -3,7 +3,7 @@
 Specs (the `--model` flag > TUNESMITH_MODEL > config file > "embedded"; the precedence
 itself is agent.config.load_config):
 
-  embedded                         the project's own chat model (not trained yet)
+  embedded                         the project's own chat model (the chat adapter of the checkpoint)
   ollama:NAME[@http://host:port]   a model served by Ollama (default http://127.0.0.1:11434)
   openai:NAME@http://host:port/v1  any OpenAI-compatible server (llama.cpp, vLLM, LM Studio, Ollama /v1)
   hf:/path/to/folder               a local Hugging Face chat model folder (its chat template, with tools)
@@ -76,14 +76,16 @@ def parse_model_spec(text: str) -> ModelSpec:
     return ModelSpec(provider, name, url or None)
 
 
-def make_chat_model(spec: ModelSpec | str, *, timeout: float = DEFAULT_TIMEOUT_S, temperature: float = 0.2) -> Any:
-    """A LangChain chat model for a spec; no server is contacted here."""
+def make_chat_model(spec: ModelSpec | str, *, resources: Any = None, timeout: float = DEFAULT_TIMEOUT_S,
+                    temperature: float = 0.2) -> Any:
+    """A LangChain chat model for a spec; no server is contacted here.
+
+    `resources` (a session.Resources) lets the embedded model share the music model the tools
+    use; without it the embedded model loads the configured checkpoint on first use.
+    """
     spec = parse_model_spec(spec) if isinstance(spec, str) else spec
     if spec.provider == "embedded":
-        raise ModelUnavailableError(
-            "the embedded chat model is not trained yet; use --model ollama:NAME (a local Ollama), "
-            "openai:NAME@http://host:port/v1 (an OpenAI-compatible server) or hf:/path/to/model-folder, "
-            "or set TUNESMITH_MODEL / `model` in config.toml")
+        return _embedded(resources)
     if spec.provider == "ollama":
         from langchain_ollama import ChatOllama
 
@@ -101,6 +103,28 @@ def make_chat_model(spec: ModelSpec | str, *, timeout: float = DEFAULT_TIMEOUT_S
     except ModelError as err:
         raise ModelUnavailableError(str(err)) from err
     return LocalChatModel(backend=backend, model_name=Path(spec.name).name, temperature=temperature)
+
+
+def _embedded(resources: Any) -> Any:
+    """The project model with its chat adapter, behind the same wrapper as a local HF folder."""
+    from ..finetune.chat_embedded import CHAT_ADAPTER, EmbeddedChat
+    from ..finetune.lora import list_adapters
+    from .chat_local import LocalChatModel
+
+    if resources is None:
+        from .config import load_config
+        from .session import Resources
+
+        config = load_config()
+        resources = Resources(config.default_checkpoint, user_styles=config.user_styles)
+    if CHAT_ADAPTER not in resources.adapters():
+        where = f"the checkpoint {resources.checkpoint}" if resources.checkpoint is not None else "no checkpoint"
+        raise ModelUnavailableError(
+            f"{where} has no chat adapter (train it with `tunesmith train chat`); "
+            "or use --model ollama:NAME, openai:NAME@http://host:port/v1 or hf:/path/to/model-folder")
+    styles = list_adapters(resources.user_styles) if resources.user_styles is not None else []
+    backend = EmbeddedChat(resources.runtime, lock=resources.lock, styles=styles)
+    return LocalChatModel(backend=backend, model_name="embedded", temperature=0.0)
 
 
 def _openai(spec: ModelSpec, *, timeout: float, temperature: float) -> Any:

@@ -94,7 +94,10 @@ def render_svg(musicxml_path: Path, svg_path: Path) -> list[Path]:
         import verovio
     except ImportError:
         raise RenderUnavailable("no score image: verovio is not installed (pip install verovio)") from None
-    toolkit = verovio.toolkit()
+    # verovio finds its fonts only in the first thread that made a toolkit unless told where they
+    # are; batch jobs render in worker threads.
+    toolkit = verovio.toolkit(False)
+    toolkit.setResourcePath(str(Path(verovio.__file__).parent / "data"))
     toolkit.setOptions({"pageWidth": 2100, "pageHeight": 2970, "scale": 45, "adjustPageHeight": True,
                         "footer": "none", "breaks": "auto"})
     if not toolkit.loadData(Path(musicxml_path).read_text(encoding="utf-8")):

@@ -271,7 +271,7 @@ def _model(session: Session, args: list[str], *, echo: Echo, **_: Any) -> None:
     from .models import make_chat_model, parse_model_spec
 
     spec = parse_model_spec(args[0])
-    chat_model = make_chat_model(spec)  # fails here for a model that cannot work at all
+    chat_model = make_chat_model(spec, resources=session.resources)  # fails here for a model that cannot work at all
     session.set_model(str(spec), chat_model)
     echo(f"model: {spec}")
 

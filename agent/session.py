@@ -148,7 +148,7 @@ class Session:
         if self._chat_model is None:
             from .models import make_chat_model
 
-            self._chat_model = make_chat_model(self.model)
+            self._chat_model = make_chat_model(self.model, resources=self.resources)
         return self._chat_model
 
     def set_model(self, model: str, chat_model: Any = None) -> None:

@@ -205,10 +205,41 @@ def _progressions(session, state: SongState, chords, *, style: str | None, bars:
                   "progressions": [p.as_dict() for p in found]}
 
 
+def _external_model(session) -> bool:
+    """Whether the session talks to a bigger LLM (Ollama, an OpenAI-compatible server, an HF folder)."""
+    from .models import parse_model_spec
+
+    try:
+        return parse_model_spec(str(session.model)).provider in ("ollama", "openai", "hf")
+    except AgentError:
+        return False
+
+
 def write_lyrics(session, *, theme: str, lang: str | None = None, rhyme: str | None = None) -> Result:
-    """Not built yet: says so, so the model can tell the person."""
-    raise ToolError("writing lyrics is not built yet in this version of tunesmith; melodies, chords, checks "
-                    "and exports work, and words can be added to the MusicXML file in MuseScore")
+    """Words that fit the current melody; the drafter is the configured bigger LLM, else the
+    checkpoint's lyrics adapter, else the non-neural drafters (the fitter checks every line)."""
+    from ..tokenization.files import atomic_write
+    from ..tools.lyrics import write_lyrics as fit_lyrics
+    from ..tools.lyrics_sheet import add_extenders
+
+    state = session.state
+    song = _need_melody(state)
+    lang = lang or ("zh" if re.search(r"[\u3400-\u9fff]", theme) else "en")
+    drafter = None
+    if _external_model(session):
+        from .lyrics_llm import LLMDrafter
+
+        drafter = LLMDrafter(session.chat_model())
+    result = fit_lyrics(song, theme=theme, lang=lang, rhyme=rhyme or "AABB", drafter=drafter,
+                        runtime=None if drafter else session.resources.runtime_with("lyrics"))
+    artifact = _keep_song(session, state, result.song, what=f"lyrics-{result.lang}-s{result.seed}")
+    xml = Path(artifact["files"]["musicxml"])
+    atomic_write(xml, add_extenders(xml.read_bytes(), result.song))
+    artifact.update(lyrics=result.as_dict(), seed=result.seed)
+    lines = " / ".join(line.text for line in result.lines)
+    text = (f"Wrote {len(result.lines)} lines of {result.lang} lyrics on {theme!r} (rhyme {result.rhyme}, "
+            f"seed {result.seed}, drafter {result.drafter}): {lines}. Files: {', '.join(artifact['files'].values())}")
+    return text, artifact
 
 
 def check_theory(session, *, voice: str | None = None) -> Result:

@@ -2,7 +2,10 @@
 rhyme-scheme adherence and Mandarin tone–melody agreement — on generated lyrics and, for
 reference, on the real songs with lyrics in the music21 corpus.
 
-    python -m tunesmith.eval.eval_lyrics --songs 30 --out eval/results/lyrics.json
+    python -m tunesmith.eval.eval_lyrics --songs 30 --out eval/results/lyrics.json [--drafter rules]
+
+The drafter is the shipped checkpoint's lyrics adapter when it has one (`--drafter rules`: the
+non-neural drafters); each report names it and gives seconds and drafts per line.
 
 References: the English songs in the music21 corpus (Foster, Berlin, Johnson, Beach and
 Liliuokalani, first verse) and the German Bach chorale soprano lines of the corpus records.
@@ -111,20 +114,25 @@ def chorale_reference(paths: list[Path]) -> dict[str, Any]:
     return pooled(rows) | {"chorales": len(rows)}
 
 
-def generated(records: list[dict], *, lang: str, seed: int, rhyme: str, theme: str) -> dict[str, Any]:
+def generated(records: list[dict], *, lang: str, seed: int, rhyme: str, theme: str, runtime=None) -> dict[str, Any]:
     """Write lyrics for each melody and measure them (the fitter's own verdict is not trusted:
     every line is re-measured from the song)."""
     rows, slot_ok, slot_n, rhyme_ok, rhyme_n, agree, control, failures, seconds = [], 0, 0, 0, 0, [], [], [], []
+    drafters, drafts, examples = set(), 0, []
     rng = random.Random(seed)
     control_chars = _control_chars() if lang == "zh" else []
     for k, record in enumerate(records):
         song = record_to_song(record)
         try:
-            result = write_lyrics(song, theme=theme, lang=lang, rhyme=rhyme, seed=seed + k)
+            result = write_lyrics(song, theme=theme, lang=lang, rhyme=rhyme, seed=seed + k, runtime=runtime)
         except ToolError as err:
             failures.append(f"{record['id']}: {err}")
             continue
         seconds.append(result.seconds)
+        drafters.add(result.drafter)
+        drafts += result.drafts
+        if len(examples) < 3:
+            examples.append({"id": record["id"], "lines": [line.text for line in result.lines]})
         rows.append(stress_measures(result.song.melody))
         heads: dict[str, str] = {}
         for phrase, line in zip(result.phrases, result.lines):
@@ -147,7 +155,10 @@ def generated(records: list[dict], *, lang: str, seed: int, rhyme: str, theme: s
     out: dict[str, Any] = {"songs": len(records), "failed": len(failures), "failures": failures[:5],
                            "slot_match": round(slot_ok / slot_n, 3) if slot_n else None, "lines": slot_n,
                            "rhyme_kept": round(rhyme_ok / rhyme_n, 3) if rhyme_n else None, "rhyme_pairs": rhyme_n,
-                           "seconds_per_song": round(statistics.mean(seconds), 2) if seconds else None}
+                           "seconds_per_song": round(statistics.mean(seconds), 2) if seconds else None,
+                           "seconds_per_line": round(sum(seconds) / slot_n, 3) if slot_n else None,
+                           "drafts_per_line": round(drafts / slot_n, 2) if slot_n else None,
+                           "drafter": sorted(drafters), "examples": examples}
     if lang == "en":
         out |= pooled(rows)
     else:
@@ -170,6 +181,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rhyme", default="AABB")
     parser.add_argument("--skip-references", action="store_true")
+    parser.add_argument("--drafter", choices=("auto", "rules"), default="auto",
+                        help="auto: the checkpoint's lyrics adapter when it has one; rules: the non-neural drafters")
+    parser.add_argument("--checkpoint", type=Path, default=Path("checkpoints/default"))
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -177,10 +191,15 @@ def main(argv: list[str] | None = None) -> None:
     english = [r for r in test if r["styles"][0] in EN_STYLES]
     random.Random(args.seed).shuffle(english)
     han = [r for r in test if r["styles"][0] == "chinese-han"][:args.songs]
+    runtime = None
+    if args.drafter == "auto" and (args.checkpoint / "adapters" / "lyrics").is_dir():
+        from ..finetune.runtime import load_runtime
+
+        runtime = load_runtime(args.checkpoint)
     report: dict[str, Any] = {
         "generated_en": generated(english[:args.songs], lang="en", seed=args.seed, rhyme=args.rhyme,
-                                  theme="leaving home"),
-        "generated_zh": generated(han, lang="zh", seed=args.seed, rhyme=args.rhyme, theme="离家"),
+                                  theme="leaving home", runtime=runtime),
+        "generated_zh": generated(han, lang="zh", seed=args.seed, rhyme=args.rhyme, theme="离家", runtime=runtime),
     }
     if not args.skip_references:
         report["reference_english_songs"] = english_references()

@@ -47,10 +47,6 @@ HARMONY_ADAPTER = "harmony"
 LOOKAHEAD = 0
 STYLE = "bach-chorale"
 RHYTHM_MIX = (("beat", 0.6), ("half", 0.2), ("bar", 0.2))
-EXTRA_TARGETS = ("embed_tokens", "lm_head")
-# The chord read-out (embeddings, output layer) learns with a larger LoRA scale than attention:
-# in trials one learning rate was either too slow for the read-out or unstable for attention.
-READOUT_SCALE = 4
 SUMMARY = 3  # most pitches repeated before a chord token
 TRAINING_FILE = "training.json"  # beside the adapter: how it was trained and its losses
 Slots = Sequence[tuple[float, float]]  # (onset, duration) in quarter lengths
@@ -245,35 +241,17 @@ def _chord_loss_model(model: Any, chord_id_set: Sequence[int]) -> Any:
 
 def add_harmony_adapter(model: Any, codec: MusicCodec, adapter: AdapterConfig) -> Any:
     """A fresh LoRA adapter named `harmony`; it also adapts the (tied) embeddings and the output
-    layer, whose CHORD and TASK_harmony rows the base model never trained.
+    layer, whose CHORD and TASK_harmony rows the base model never trained (lora.add_readout_adapter)."""
+    from .lora import add_readout_adapter
 
-    Plain LoRA on `embed_tokens` and `lm_head` rather than peft's `trainable_token_indices`:
-    peft 0.21 cannot load a plain adapter (melody) after one with trainable tokens, and the
-    runtime loads every adapter of a checkpoint in name order.
-    """
-    import warnings
-
-    from peft import LoraConfig, TaskType, get_peft_model
-
-    lora = LoraConfig(task_type=TaskType.CAUSAL_LM, r=adapter.r, lora_alpha=adapter.alpha,
-                      lora_dropout=adapter.dropout, target_modules=[*adapter.targets, *EXTRA_TARGETS],
-                      alpha_pattern={name: READOUT_SCALE * adapter.r for name in EXTRA_TARGETS})
-    with warnings.catch_warnings():  # separate LoRA deltas on the tied matrices are intended (never merged)
-        warnings.filterwarnings("ignore", message=".*tie_word_embeddings.*")
-        return get_peft_model(model, lora, adapter_name=HARMONY_ADAPTER)
+    return add_readout_adapter(model, HARMONY_ADAPTER, adapter)
 
 
 def save_harmony_adapter(model: Any, base_dir: str | Path) -> Path:
-    """Write the adapter to <base_dir>/adapters/harmony/ without copies of the base embeddings
-    (peft would store the whole embedding and output matrices of a LoRA on them)."""
-    from .lora import adapter_dir
+    """Write the adapter to <base_dir>/adapters/harmony/ without copies of the base embeddings."""
+    from .lora import save_readout_adapter
 
-    target = adapter_dir(base_dir, HARMONY_ADAPTER)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(target.parent, selected_adapters=[HARMONY_ADAPTER], save_embedding_layers=False)
-    if not (target / "adapter_config.json").is_file():
-        raise ModelError(f"peft did not write the harmony adapter to {target}")
-    return target
+    return save_readout_adapter(model, base_dir, HARMONY_ADAPTER)
 
 
 def train_harmony_adapter(base_dir: str | Path, records: Sequence[dict[str, Any]], *, run_dir: str | Path,

@@ -66,6 +66,44 @@ def add_adapter(model: Any, name: str, config: AdapterConfig) -> PeftModel:
     return get_peft_model(model, lora, adapter_name=name)
 
 
+READOUT_TARGETS = ("embed_tokens", "lm_head")
+# Rows the base never trained (chord, byte tokens) learn with a larger LoRA scale on the tied
+# embeddings/output layer than attention does: in trials one learning rate was either too slow
+# for the read-out or unstable for attention.
+READOUT_SCALE = 4
+
+
+def add_readout_adapter(model: Any, name: str, config: AdapterConfig) -> PeftModel:
+    """A fresh LoRA adapter that also adapts the (tied) embeddings and output layer, for tokens
+    the base never trained (harmony's CHORD tokens, the text adapters' bytes).
+
+    Plain LoRA on `embed_tokens` and `lm_head` rather than peft's `trainable_token_indices`:
+    peft 0.21 cannot load a plain adapter after one with trainable tokens, and the runtime
+    loads every adapter of a checkpoint in name order.
+    """
+    import warnings
+
+    from peft import LoraConfig, TaskType, get_peft_model
+
+    lora = LoraConfig(task_type=TaskType.CAUSAL_LM, r=config.r, lora_alpha=config.alpha,
+                      lora_dropout=config.dropout, target_modules=[*config.targets, *READOUT_TARGETS],
+                      alpha_pattern={t: READOUT_SCALE * config.r for t in READOUT_TARGETS})
+    with warnings.catch_warnings():  # separate LoRA deltas on the tied matrices are intended (never merged)
+        warnings.filterwarnings("ignore", message=".*tie_word_embeddings.*")
+        return get_peft_model(model, lora, adapter_name=name)
+
+
+def save_readout_adapter(model: PeftModel, base_dir: str | Path, name: str) -> Path:
+    """Write a readout adapter to <base_dir>/adapters/<name>/ without copies of the base
+    embeddings (peft would store the whole embedding and output matrices of a LoRA on them)."""
+    target = adapter_dir(base_dir, name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(target.parent, selected_adapters=[name], save_embedding_layers=False)
+    if not (target / "adapter_config.json").is_file():
+        raise ModelError(f"peft did not write adapter {name} to {target}")
+    return target
+
+
 def save_adapter(model: PeftModel, base_dir: str | Path, name: str) -> Path:
     """Write adapter `name` to <base_dir>/adapters/<name>/."""
     target = adapter_dir(base_dir, name)

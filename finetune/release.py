@@ -76,3 +76,20 @@ def export_checkpoint(base_run: str | Path, out_dir: str | Path, *,
     manifest["total_bytes"] = sum(manifest["files"].values())
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest
+
+
+def refresh_manifest(checkpoint: str | Path) -> dict[str, Any]:
+    """Bring manifest.json up to date after adapters were trained in place (harmony, lyrics, chat):
+    each adapter folder with a training.json gets its entry, and the file list and sizes are redone."""
+    out = Path(checkpoint)
+    path = out / "manifest.json"
+    if not path.is_file():
+        raise ModelError(f"{out} has no manifest.json; export the checkpoint first (tunesmith train export)")
+    manifest = json.loads(path.read_text())
+    for summary in sorted(out.glob("adapters/*/training.json")):
+        manifest["adapters"][summary.parent.name] = json.loads(summary.read_text())
+    manifest["files"] = {str(p.relative_to(out)): p.stat().st_size for p in sorted(out.rglob("*"))
+                         if p.is_file() and p.name != "manifest.json"}
+    manifest["total_bytes"] = sum(manifest["files"].values())
+    path.write_text(json.dumps(manifest, indent=1) + "\n")
+    return manifest

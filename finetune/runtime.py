@@ -29,6 +29,7 @@ class Runtime:
     adapters: tuple[str, ...]
     manifest: dict[str, Any] = field(default_factory=dict)
     active: str | None = None
+    lean_copies: dict[str | None, Any] = field(default_factory=dict, repr=False)  # adapter -> LeanModel
 
     def use(self, adapter: str | None) -> None:
         """Activate an adapter by name (None = the base model)."""
@@ -43,6 +44,16 @@ class Runtime:
 
         use_adapter(self.model, adapter)
         self.active = adapter
+
+    def lean(self) -> Any:
+        """The lean inference copy (fast_forward.LeanModel) of the model with the active adapter
+        merged; built on first use per adapter (~10 ms) and kept, so sampling does not rebuild it."""
+        found = self.lean_copies.get(self.active)
+        if found is None:
+            from .fast_forward import lean_model
+
+            found = self.lean_copies[self.active] = lean_model(self.model)
+        return found
 
     def has_adapter(self, name: str) -> bool:
         return name in self.adapters

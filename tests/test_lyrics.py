@@ -240,9 +240,10 @@ def test_cli_writes_files(tmp_path):
     app.command()(lyrics)
     app.command("other")(lambda: None)
     out = tmp_path / "out"
-    run = CliRunner().invoke(app, ["lyrics", str(source), "--theme", "the sea", "--seed", "4", "--out", str(out)])
+    run = CliRunner().invoke(app, ["lyrics", str(source), "--theme", "the sea", "--seed", "4", "--out", str(out),
+                                   "--drafter", "rules"])  # the model drafter: tests/test_lyrics_model.py
     assert run.exit_code == 0, run.output
-    assert "Lyrics:" in run.output and "wrote abc" in run.output
+    assert "Lyrics:" in run.output and "wrote abc" in run.output and "drafter: lexicon" in run.output
     abc = next(out.glob("*.abc")).read_text()
     assert "w:" in abc
 

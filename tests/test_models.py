@@ -56,11 +56,15 @@ def test_models_are_built_without_a_server() -> None:
     assert openai.max_retries == 0
 
 
-def test_embedded_is_not_trained_yet_and_says_what_to_use() -> None:
+def test_embedded_without_a_chat_adapter_says_what_to_use(tmp_path) -> None:
+    from tunesmith.agent.session import Resources
+
+    (tmp_path / "adapters" / "melody").mkdir(parents=True)
+    (tmp_path / "adapters" / "melody" / "adapter_config.json").write_text("{}")
     with pytest.raises(ModelUnavailableError) as caught:
-        make_chat_model("embedded")
+        make_chat_model("embedded", resources=Resources(tmp_path))
     message = str(caught.value)
-    assert "not trained yet" in message and "ollama:NAME" in message and "openai:NAME@" in message
+    assert "no chat adapter" in message and "ollama:NAME" in message and "openai:NAME@" in message
     assert "\n" not in message
     with pytest.raises(ModelUnavailableError, match="no model folder"):
         make_chat_model("hf:/no/such/folder")

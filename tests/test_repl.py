@@ -95,12 +95,10 @@ def test_errors_are_shown_and_the_chat_goes_on(tmp_path: Path) -> None:
     lines, session = chat(tmp_path, ["/model", "/model gpt4", "/model embedded", "/model ollama:qwen3@http://127.0.0.1:9",
                                      "/style key='H major'", "/load", "/load nowhere.mid", "hello", "/q"],
                           "Hello!")
-    assert lines[1:4] == ["model: scripted",
+    assert lines[1:3] == ["model: scripted",
                           "error: unknown model 'gpt4': use embedded, ollama:NAME, ollama:NAME@http://host:port, "
-                          "openai:NAME@http://host:port/v1 or hf:/path/to/model-folder",
-                          "error: the embedded chat model is not trained yet; use --model ollama:NAME (a local "
-                          "Ollama), openai:NAME@http://host:port/v1 (an OpenAI-compatible server) or "
-                          "hf:/path/to/model-folder, or set TUNESMITH_MODEL / `model` in config.toml"]
+                          "openai:NAME@http://host:port/v1 or hf:/path/to/model-folder"]
+    assert lines[3].startswith("error: ") and "has no chat adapter (train it with `tunesmith train chat`)" in lines[3]
     assert lines[4] == "model: ollama:qwen3@http://127.0.0.1:9" and session.model == "ollama:qwen3@http://127.0.0.1:9"
     assert lines[5].startswith("set_style failed: unknown key 'H major'")
     assert lines[6].startswith("usage: /load FILE") and lines[7].startswith("error: ") and "nowhere.mid" in lines[7]
@@ -158,7 +156,7 @@ def test_chat_command_saves_and_resumes(tmp_path: Path, tune: Path) -> None:
     assert first.exit_code == 0, first.output
     out = first.output.splitlines()
     assert out[1] == "loaded Down (C major, 4/4, 100 bpm, 3 bars)" and out[3] == "Settings: style irish-jig"
-    assert any(line.startswith("error: the embedded chat model is not trained yet") for line in out)
+    assert any(line.startswith("error: ") and "has no chat adapter" in line for line in out)
     again = runner.invoke(app, ["chat", "-c", "--model", "ollama:qwen3@http://127.0.0.1:9"], input="/style\n",
                           env=cli_env(tmp_path))
     assert again.exit_code == 0, again.output

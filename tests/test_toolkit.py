@@ -66,10 +66,20 @@ def test_tool_errors_come_back_as_messages(resources, tmp_path) -> None:
     assert not any(c.ok for c in turn.tool_calls)
     assert "there is no melody yet" in failed["continue_melody"]
     assert "less than or equal to 64" in failed["generate_melody"]
-    assert "writing lyrics is not built yet" in failed["write_lyrics"]
+    assert "there is no melody yet" in failed["write_lyrics"]
     assert "unknown key 'H major'" in failed["set_style"]
     assert "no_such_tool" in failed["no_such_tool"]
     assert turn.reply == "Sorry, I cannot do that yet." and session.state.song is None
+
+
+def test_lyrics_tool_fits_words_to_the_song(resources, tmp_path) -> None:
+    model = fakes.scripted(("write_lyrics", {"theme": "the sea", "rhyme": "AABB"}), "Here are your words.")
+    session = session_with(model, resources, tmp_path, tune())
+    turn = respond(session, "lyrics about the sea")
+    call = turn.tool_calls[0]
+    assert call.ok and call.content.startswith("Wrote ") and "'the sea'" in call.content
+    assert session.state.song.has_lyrics and call.artifact["lyrics"]["lang"] == "en"
+    assert Path(call.artifact["files"]["musicxml"]).is_file()
 
 
 def test_a_crashing_tool_does_not_end_the_turn(resources, tmp_path, monkeypatch) -> None:

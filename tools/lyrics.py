@@ -108,7 +108,12 @@ def _check(text: str, phrase: Phrase, lang: str, rhyme_with: str | None) -> Line
                       fit.agreement, fit)
 
 
-def _default_drafter(lang: str) -> Drafter:
+def _default_drafter(lang: str, runtime=None) -> Drafter:
+    """The embedded model's lyrics adapter when the runtime has it, else the non-neural drafters."""
+    from .lyrics_model import ModelDrafter, has_lyrics_adapter
+
+    if has_lyrics_adapter(runtime):
+        return ModelDrafter(runtime)
     if lang == "en":
         return LexiconDrafter()
     from .lyrics_drafter_zh import PoetryDrafter
@@ -116,9 +121,11 @@ def _default_drafter(lang: str) -> Drafter:
     return PoetryDrafter()
 
 
-def _theme_warnings(theme: str, lang: str) -> list[str]:
+def _theme_warnings(theme: str, lang: str, drafter: Drafter) -> list[str]:
     if match_themes(theme) or (lang == "zh" and zh.han_chars(theme)):
         return []
+    if lang == "en" and getattr(drafter, "reads_theme", False):
+        return []  # the model is prompted with the theme's own words
     if lang == "zh":
         return [f"theme {theme!r} has no Chinese characters or known theme words, so the drafts ignore it"]
     return [f"theme {theme!r} matches none of the drafter's themes; its own words are used as nouns"]
@@ -135,11 +142,13 @@ def apply_lines(melody: Melody, phrases: tuple[Phrase, ...], lines: list[LineRes
 
 
 def write_lyrics(melody_or_song: Melody | Song, *, theme: str, lang: str = "en", rhyme: str = "AABB",
-                 seed: int | None = None, drafter: Drafter | None = None,
+                 seed: int | None = None, drafter: Drafter | None = None, runtime=None,
                  melisma: bool | str | Collection[int] = False,
                  max_drafts: int = 12, max_syllables: int = 12) -> LyricsResult:
     """Write lyrics on a theme that fit the melody, one line per phrase.
 
+    The drafter: `drafter` when given (e.g. a bigger LLM), else the lyrics adapter of `runtime`
+    (a loaded `finetune.runtime.Runtime`) when it has one, else the non-neural drafters.
     Raises ToolError when a line cannot be fitted after `max_drafts` drafts and
     re-drafting its rhyme partner `MAX_RESTARTS` times."""
     started = time.perf_counter()
@@ -149,7 +158,7 @@ def write_lyrics(melody_or_song: Melody | Song, *, theme: str, lang: str = "en",
     phrases = melody_phrases(song.melody, melisma=melisma, max_syllables=max_syllables)
     groups = scheme_groups(rhyme, len(phrases))
     seed = random.Random().randrange(1 << 31) if seed is None else int(seed)
-    drafter = drafter or _default_drafter(lang)
+    drafter = drafter or _default_drafter(lang, runtime)
     lines: list[LineResult | None] = [None] * len(phrases)
     restarts: Counter = Counter()
     banned: dict[str, set[str]] = defaultdict(set)
@@ -190,4 +199,4 @@ def write_lyrics(melody_or_song: Melody | Song, *, theme: str, lang: str = "en",
     return LyricsResult(song=replace(song, melody=melody), phrases=phrases, lines=tuple(done), lang=lang,
                         theme=theme, rhyme=rhyme, seed=seed, drafter=getattr(drafter, "name", type(drafter).__name__),
                         drafts=drafts, seconds=time.perf_counter() - started,
-                        warnings=tuple(_theme_warnings(theme, lang)))
+                        warnings=tuple(_theme_warnings(theme, lang, drafter)))

@@ -1,7 +1,7 @@
 """Who writes a first draft of a lyric line: the `Drafter` protocol and two non-neural drafters.
 
 `write_lyrics` asks a drafter for candidate lines and keeps only those the fitter accepts, so a
-drafter may be imperfect; the project's lyrics adapter (or a bigger LLM) plugs in here later.
+drafter may be imperfect; the lyrics adapter (`lyrics_model`) and a bigger LLM (`agent.lyrics_llm`) plug in here.
 What a drafter receives per line: the theme, the syllable count, the stress pattern (one digit
 per note, 4 = downbeat … 0 = weakest), the word or character to rhyme with (or None), the
 language, a seed, and the melody's steps in semitones ('+2 -1 0').

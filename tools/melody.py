@@ -3,24 +3,35 @@
 Every entry point samples from the embedded model under the grammar constraints
 (exact bars, full bars, range, key), runs the music21 checks, and re-samples with the
 next seed when a check fails.  The best candidate is returned with its findings; a
-candidate with errors is never returned.
+candidate with errors is never returned.  Among valid candidates in the asked key, the
+one the shipped style profiles (fitted on the corpus train split) find most typical of
+the asked style wins.  New melodies repeat bars the way real tunes of the style do
+(tools/melody_form).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from ..finetune.errors import FinetuneError
 from ..tokenization.errors import TokenizationError
 from ..tokenization.music import KeySpec, Melody, Song
 from .errors import ToolError
+from .melody_form import form_melodies
 from .melody_request import MelodyRequest, melody_spec, prefix_of, span_of
 from .theory import check_melody
 from .theory_key import estimate_key, same_key
 from .types import Report
 
 MELODY_ADAPTER = "melody"
+PROFILES_FILE = "style_profiles.json"
+# Form drafts per candidate: style selection needs drafts to choose from (eval_melody, 50 per style:
+# style recognition 0.30 with 1 draft + 1 ending, 0.49 with 4 + 4; 0.34 with 2 + 2 at 20 per style).
+DRAFT_FACTOR = 2
+WARNING_WEIGHT = 0.5  # one theory warning weighs as much as a factor e^0.5 in style probability
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +50,44 @@ class MelodyResult:
         return self.song.melody
 
 
-def _score(melody: Melody, report: Report, key: KeySpec) -> tuple:
+def _score(melody: Melody, report: Report, key: KeySpec, style_fit=None) -> tuple:
+    """Checks first (valid, in the asked key, ends on the tonic), then style likelihood less
+    theory warnings, then key clarity; higher is better."""
     estimated, clarity = report.estimated_key, report.clarity  # check_melody already ran the estimate
     if estimated is None:
         estimated, clarity = estimate_key(melody)
     ends_on_tonic = melody.notes[-1].pitch % 12 == key.pitch_class if melody.notes else False
-    return (report.ok, same_key(key, estimated), ends_on_tonic, -len(report.warnings), clarity), estimated
+    typical = style_fit(melody) if style_fit is not None else 0.0
+    return (report.ok, same_key(key, estimated), ends_on_tonic, typical - WARNING_WEIGHT * len(report.warnings),
+            clarity), estimated
+
+
+def style_scorer(runtime, style: str | None):
+    """log P(style | melody) under the shipped style profiles (trained on the corpus train split),
+    or None when there are no profiles or they do not know the style."""
+    if style is None or getattr(runtime, "directory", None) is None:
+        return None
+    path = Path(runtime.directory) / PROFILES_FILE
+    if not path.is_file():
+        return None
+    from ..finetune.errors import CorpusError
+    from ..finetune.style_profiles import load_profiles, melody_features
+    from ..tokenization.styles import get_style
+
+    try:
+        profiles = load_profiles(path)
+        info = get_style(style)
+    except (CorpusError, TokenizationError):
+        return None
+    label = info.parent or info.name
+    if label not in profiles.labels:
+        return None
+
+    def fit(melody: Melody) -> float:
+        probs = dict(profiles.probabilities(melody_features(melody)))
+        return math.log(max(probs[label], 1e-9))
+
+    return fit
 
 
 def _sample(runtime, request: MelodyRequest, *, seed: int, prefix: Melody | None = None,
@@ -58,7 +101,8 @@ def _sample(runtime, request: MelodyRequest, *, seed: int, prefix: Melody | None
     if adapter:
         runtime.use(adapter)
     try:
-        samples = generate_melodies(runtime.model, runtime.codec, spec, count=count or request.candidates,
+        model = runtime.lean() if hasattr(runtime, "lean") else runtime.model  # the cached fast copy
+        samples = generate_melodies(model, runtime.codec, spec, count=count or request.candidates,
                                     style=request.style_token, tempo=request.tempo, seed=seed, config=config,
                                     prefix=prefix)
     except (FinetuneError, TokenizationError) as err:
@@ -96,7 +140,16 @@ def cadence_repair(melody: Melody, *, key: KeySpec, low: int, high: int, keep_be
     return replace(melody, notes=melody.notes[:final] + (fixed,))
 
 
-def _best_of(runtime, request: MelodyRequest, *, make, title: str, keep_before: float = 0.0) -> MelodyResult:
+def _prepared(melody: Melody, request: MelodyRequest, *, keep_before: float, style_fit):
+    """Cadence repair, theory checks and the ranking of one candidate."""
+    melody = cadence_repair(melody, key=request.key, low=request.low, high=request.high, keep_before=keep_before)
+    report = check_melody(melody, key=request.key, range_=(request.low, request.high))
+    rank, estimated = _score(melody, report, request.key, style_fit)
+    return rank, melody, report, estimated
+
+
+def _best_of(runtime, request: MelodyRequest, *, make, title: str, keep_before: float = 0.0,
+             style_fit=None) -> MelodyResult:
     """Sample a batch of candidates per round (seed, seed+1, …) until one passes every check and
     sounds in the asked key; return the best candidate seen.
 
@@ -107,10 +160,7 @@ def _best_of(runtime, request: MelodyRequest, *, make, title: str, keep_before: 
     for attempt in range(request.attempts):
         seed = request.seed + attempt
         for raw in make(seed):
-            melody = cadence_repair(raw, key=request.key, low=request.low, high=request.high,
-                                    keep_before=keep_before)
-            report = check_melody(melody, key=request.key, range_=(request.low, request.high))
-            rank, estimated = _score(melody, report, request.key)
+            rank, melody, report, estimated = _prepared(raw, request, keep_before=keep_before, style_fit=style_fit)
             if best is None or rank > best[0]:
                 best = (rank, melody, report, seed, estimated)
         if best[0][0] and best[0][1] and best[0][2]:
@@ -124,10 +174,31 @@ def _best_of(runtime, request: MelodyRequest, *, make, title: str, keep_before: 
                         seconds=time.perf_counter() - started, estimated_key=estimated)
 
 
-def new_melody(request: MelodyRequest, *, runtime) -> MelodyResult:
-    """A new melody from the request's controls."""
+def new_melody(request: MelodyRequest, *, runtime, form: bool = True, select_style: bool = True) -> MelodyResult:
+    """A new melody from the request's controls.
+
+    With `form`, bars are copied the way real tunes of the style repeat them (melody_form): the
+    drafts are DRAFT_FACTOR x `request.candidates` whole melodies, later passes (the bars after
+    copied ones, usually the cadence) draw `request.candidates`.  With `select_style`, the style
+    profiles help pick among the candidates.
+    """
     title = f"{request.style or 'Melody'} in {request.key}"
-    return _best_of(runtime, request, make=lambda seed: _sample(runtime, request, seed=seed), title=title)
+    style_fit = style_scorer(runtime, request.style_token) if select_style else None
+    if not form:
+        return _best_of(runtime, request, make=lambda seed: _sample(runtime, request, seed=seed), title=title,
+                        style_fit=style_fit)
+
+    def rank(melody: Melody) -> tuple:
+        return _prepared(melody, request, keep_before=0.0, style_fit=style_fit)[0]
+
+    def sample(prefix: Melody | None, keep_bars: int, seed: int) -> list[Melody]:
+        count = request.candidates * (DRAFT_FACTOR if prefix is None else 1)
+        return _sample(runtime, request, seed=seed, prefix=prefix, keep_bars=keep_bars, count=count)
+
+    def make(seed: int) -> list[Melody]:
+        return form_melodies(sample, rank, style=request.style_token, bars=request.bars, seed=seed)
+
+    return _best_of(runtime, request, make=make, title=title, style_fit=style_fit)
 
 
 def continue_melody(melody: Melody, *, runtime, request: MelodyRequest) -> MelodyResult:

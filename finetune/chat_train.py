@@ -1,0 +1,58 @@
+"""Training the embedded chat adapter on synthetic dialogues (chat_data.py) in the chat format.
+
+Every epoch draws a fresh set of dialogues from the templates (a new seed per epoch), so the
+adapter sees more paraphrases than one fixed set would hold; validation uses a fixed seed that
+training never draws (seeds of training epochs come from the run's rng, validation's is fixed).
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .chat_format import chat_prompt, format_call
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .lora import AdapterConfig
+    from .train import TrainConfig
+
+VALID_SEED = 987_654_321
+WORDS_SEED = 13  # the dialogues whose words make the word table (words.json beside the adapter)
+
+
+def example_pair(example: Any) -> tuple[str, str]:
+    """(prompt, target) of one ChatExample in the adapter's format."""
+    prompt = chat_prompt(example.user, tool_result=example.tool_result)
+    if example.tool and example.tool_result is None:
+        return prompt, format_call(example.tool, example.args)
+    return prompt, example.reply or ""
+
+
+def chat_pairs(*, seed: int, count: int) -> list[tuple[str, str]]:
+    """`count` (prompt, target) pairs drawn from the dialogue templates with `seed`."""
+    from .chat_data import chat_examples
+
+    return [example_pair(e) for e in chat_examples(seed=seed, count=count)]
+
+
+def train_chat_adapter(base_dir: str | Path, *, run_dir: str | Path, per_epoch: int = 20_000, valid: int = 600,
+                       config: TrainConfig | None = None, adapter: AdapterConfig | None = None,
+                       resume: bool = False, show_progress: bool = True, save_to_base: bool = True,
+                       prompt_weight: float = 0.0) -> dict[str, Any]:
+    """Train adapter `chat` over the base in `base_dir` (see text_adapter.train_text_adapter)."""
+    from ..tokenization.codec import load_codec
+    from .text_adapter import train_text_adapter
+    from .word_ids import WordTable
+
+    codec = load_codec(base_dir)
+    words = WordTable.build(codec, (p for p, _ in chat_pairs(seed=WORDS_SEED, count=40_000)))
+
+    def epoch(rng: random.Random | None) -> list[tuple[str, str]]:
+        return chat_pairs(seed=rng.randrange(1 << 30) if rng is not None else 0, count=per_epoch)
+
+    return train_text_adapter(base_dir, epoch, name="chat", task="chat", run_dir=run_dir,
+                              valid_pairs=chat_pairs(seed=VALID_SEED, count=valid), config=config,
+                              adapter=adapter, resume=resume, show_progress=show_progress,
+                              save_to_base=save_to_base, max_tokens=512, prompt_weight=prompt_weight,
+                              words=words)

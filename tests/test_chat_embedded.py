@@ -1,0 +1,77 @@
+"""The embedded chat backend end to end on a tiny model: LangChain in, valid tool calls or replies out."""
+
+from __future__ import annotations
+
+import doctest
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage  # noqa: E402
+
+from tunesmith.agent import toolkit  # noqa: E402
+from tunesmith.agent.models import make_chat_model  # noqa: E402
+from tunesmith.agent.session import Resources  # noqa: E402
+from tunesmith.finetune import chat_embedded  # noqa: E402
+from tunesmith.finetune.chat_format import chat_prompt, format_call  # noqa: E402
+from tunesmith.finetune.model import build_model, get_preset, save_model  # noqa: E402
+from tunesmith.finetune.text_adapter import train_text_adapter  # noqa: E402
+from tunesmith.finetune.train import TrainConfig  # noqa: E402
+from tunesmith.tokenization.codec import default_codec  # noqa: E402
+
+PAIRS = [(chat_prompt("write a jig in D"), format_call("generate_melody", [("style", "irish-jig"), ("key", "D")])),
+         (chat_prompt("thanks"), "You're welcome."),
+         (chat_prompt("a jig", tool_result="generate_melody: 8 bars"), "Here it is.")]
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("chat-ckpt")
+    codec = default_codec()
+    torch.manual_seed(0)
+    save_model(build_model(get_preset("tiny"), codec.vocab_size), codec, folder, config=get_preset("tiny"), half=False)
+    train_text_adapter(folder, PAIRS * 6, name="chat", task="chat", run_dir=folder / "run", show_progress=False,
+                       config=TrainConfig(max_steps=80, eval_every=100, log_every=10, lr=2e-2, warmup_steps=2,
+                                          threads=1, batch_tokens=512, weight_decay=0.0))
+    return folder
+
+
+def _tools(resources: Resources) -> list:
+    from tunesmith.agent.session import new_session
+
+    session = new_session(model="embedded", out_dir=Path(resources.checkpoint) / "out", resources=resources)
+    return toolkit.build_tools(session)
+
+
+def test_embedded_model_calls_tools_validly_or_replies(checkpoint) -> None:
+    resources = Resources(checkpoint)
+    model = make_chat_model("embedded", resources=resources)
+    tools = _tools(resources)
+    bound = model.bind_tools(tools)
+    schemas = {name: schema for name, (_, schema) in toolkit.TOOLS.items()}
+    for text in ("write a jig in D", "thanks", "为这段旋律写歌词，主题是思乡", "export as midi please"):
+        message = bound.invoke([HumanMessage(text)])
+        assert isinstance(message, AIMessage) and not message.invalid_tool_calls
+        for call in message.tool_calls:
+            schemas[call["name"]](**call["args"])  # every call validates against its schema
+        assert message.tool_calls or message.content
+    learned = bound.invoke([HumanMessage("write a jig in D")])
+    assert [(c["name"], c["args"]) for c in learned.tool_calls] == [("generate_melody", {"style": "irish-jig",
+                                                                                         "key": "D"})]
+
+
+def test_after_a_tool_result_it_only_replies(checkpoint) -> None:
+    resources = Resources(checkpoint)
+    bound = make_chat_model("embedded", resources=resources).bind_tools(_tools(resources))
+    first = bound.invoke([HumanMessage("a jig")])
+    call_id = first.tool_calls[0]["id"] if first.tool_calls else "c1"
+    history = [HumanMessage("a jig"), AIMessage("", tool_calls=[{"name": "generate_melody", "args": {}, "id": call_id}]),
+               ToolMessage("8 bars", tool_call_id=call_id, name="generate_melody")]
+    reply = bound.invoke(history)
+    assert not reply.tool_calls and reply.content
+
+
+def test_doctests() -> None:
+    assert doctest.testmod(chat_embedded).failed == 0
