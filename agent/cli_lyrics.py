@@ -25,6 +25,22 @@ def _parse_melisma(text: str | None):
     return {int(p) - 1 for p in parts}
 
 
+def _llm_drafter(spec: str):
+    """A drafter over the configured chat model when it is a bigger LLM (not the embedded one), else None."""
+    from .errors import AgentError
+    from .models import make_chat_model, parse_model_spec
+
+    try:
+        parsed = parse_model_spec(spec)
+    except AgentError:
+        return None
+    if parsed.provider not in ("ollama", "openai", "hf"):
+        return None
+    from .lyrics_llm import LLMDrafter
+
+    return LLMDrafter(make_chat_model(parsed))
+
+
 def lyrics_runtime(checkpoint: Path):
     """The loaded model when the checkpoint has the lyrics adapter, else (None, why)."""
     from ..finetune.lora import list_adapters
@@ -46,7 +62,7 @@ def lyrics(
     melisma: Annotated[str | None, typer.Option(help="Let one syllable hold over several notes: 'auto' (short passing notes) or note numbers like 4,9.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed; the same seed gives the same lyrics.")] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (default ./tunesmith-out).")] = None,
-    drafter: Annotated[str, typer.Option(help="Who drafts the lines: auto (the model's lyrics adapter when shipped), model, or rules (the non-neural drafters).")] = "auto",
+    drafter: Annotated[str, typer.Option(help="Who drafts the lines: auto (a configured bigger LLM, else the model's lyrics adapter), llm, model, or rules (the non-neural drafters).")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print the lines and their scores as JSON.")] = False,
 ) -> None:
     """Write lyrics that fit a melody: one syllable per note, stress on strong beats (English) or tones
@@ -59,13 +75,17 @@ def lyrics(
     config = load_config(overrides={"out_dir": out})
     song = read_song(file)
     choice = drafter.strip().lower()
-    if choice not in ("auto", "model", "rules"):
-        raise ToolError(f"--drafter takes auto, model or rules, not {drafter!r}")
-    runtime, why = (None, None) if choice == "rules" else lyrics_runtime(config.default_checkpoint)
+    if choice not in ("auto", "model", "rules", "llm"):
+        raise ToolError(f"--drafter takes auto, model, rules or llm, not {drafter!r}")
+    llm = _llm_drafter(config.model) if choice in ("auto", "llm") else None
+    if choice == "llm" and llm is None:
+        raise ToolError(f"--drafter llm needs a bigger chat model (--model on chat, TUNESMITH_MODEL or config.toml: "
+                        f"ollama:NAME, openai:NAME@URL or hf:/path); the configured one is {config.model!r}")
+    runtime, why = (None, None) if choice == "rules" or llm else lyrics_runtime(config.default_checkpoint)
     if choice == "model" and runtime is None:
         raise ToolError(why)
     result = write_lyrics(song, theme=theme, lang=lang.strip().lower(), rhyme=rhyme, seed=seed,
-                          melisma=_parse_melisma(melisma), runtime=runtime)
+                          melisma=_parse_melisma(melisma), runtime=runtime, drafter=llm)
     stem = f"lyrics-{file.stem}-{result.lang}-s{result.seed}"
     files = write_song(result.song, config.out_dir, stem=stem)
     xml = files["musicxml"]

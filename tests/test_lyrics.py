@@ -268,3 +268,20 @@ def test_doctests():
                    lyrics_drafter_zh):
         result = doctest.testmod(module)
         assert result.failed == 0, module.__name__
+
+
+def test_cli_llm_drafter_needs_a_bigger_model(tmp_path, monkeypatch, capsys):
+    import pytest
+
+    from tunesmith.agent.cli import main
+
+    source = tmp_path / "air.abc"
+    source.write_text("X:1\nT:Air\nM:3/4\nL:1/8\nK:G\nD2|G2 G2 AB|c2 B2 A2|G2 E2 D2|G4 z2|]\n")
+    for name, value in {"TUNESMITH_HOME": tmp_path / "home", "TUNESMITH_OUT": tmp_path / "out",
+                        "TUNESMITH_MODEL": "embedded"}.items():
+        monkeypatch.setenv(name, str(value))
+    with pytest.raises(SystemExit) as stopped:
+        main(["lyrics", str(source), "--drafter", "llm"])
+    assert stopped.value.code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--drafter llm needs a bigger chat model" in err[0]

@@ -22,6 +22,7 @@ from dataclasses import replace
 from ..tokenization.errors import MusicValueError
 from ..tokenization.music import Melody, Note, snap
 from ..tokenization.styles import get_style
+from .errors import ToolError
 
 FORM_BARS = 8  # the maps describe 8-bar phrases; longer melodies repeat the choice per 8 bars
 MIN_FORM_BARS = 4  # shorter melodies are sampled in one piece
@@ -317,7 +318,10 @@ def form_melodies(sample: Sampler, rank: Ranker, *, style: str | None, bars: int
     step = 1
     while True:
         prefix = compose(_first_bars(melody, start - 1), plan[:start - 1])
-        batch = [compose(m, playable_plan(m, plan)) for m in sample(prefix, start - 1, seed * 8 + step)]
+        try:
+            batch = [compose(m, playable_plan(m, plan)) for m in sample(prefix, start - 1, seed * 8 + step)]
+        except ToolError:  # e.g. a copied note the codec cannot carry as a prefix: keep what is whole
+            return finished or drafts
         start = next_new_run(plan, after=start)
         if start is None:
             return batch
