@@ -266,7 +266,7 @@ def train_harmony_adapter(base_dir: str | Path, records: Sequence[dict[str, Any]
     import shutil
 
     from .lora import AdapterConfig, adapter_dir
-    from .model import count_parameters, load_model
+    from .model import count_parameters, load_frozen_model
     from .train import TrainConfig, fit, write_run_config
 
     config = config or TrainConfig(max_steps=2000, lr=1e-2, warmup_steps=20, eval_every=100, weight_decay=0.0,
@@ -274,9 +274,7 @@ def train_harmony_adapter(base_dir: str | Path, records: Sequence[dict[str, Any]
     adapter = adapter or AdapterConfig(r=16, alpha=8, dropout=0.05)
     started = time.time()
     run = Path(run_dir)
-    model, codec = load_model(base_dir)
-    for param in model.parameters():
-        param.requires_grad_(False)
+    model, codec = load_frozen_model(base_dir)
     peft_model = add_harmony_adapter(model, codec, adapter)
     examples, skipped = build_examples(records, codec)
     if not examples:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from .dataset import Augment, MelodyData, build_windows
 from .errors import ModelError
-from .model import count_parameters, load_model
+from .model import count_parameters, load_frozen_model
 from .train import TrainConfig, fit, write_run_config
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -168,9 +168,7 @@ def train_adapter(base_dir: str | Path, records: Sequence[dict[str, Any]], name:
     augment = augment or Augment(drop_control=0.0, drop_all=0.0)
     run = Path(run_dir)
     started = time.time()
-    model, codec = load_model(base_dir)
-    for param in model.parameters():
-        param.requires_grad_(False)
+    model, codec = load_frozen_model(base_dir)
     peft_model = add_adapter(model, name, adapter)
     relabel = (lambda r: {**r, "styles": [style]}) if style else (lambda r: r)
     windows, skipped = build_windows([relabel(r) for r in records], codec, max_tokens=max_tokens)

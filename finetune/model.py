@@ -168,3 +168,11 @@ def load_model(directory: str | Path, *, device: str = "cpu") -> tuple[LlamaForC
     if codec.vocab_size != model.config.vocab_size:
         raise ModelError(f"codec in {folder} has {codec.vocab_size} tokens but the model {model.config.vocab_size}")
     return model.to(device).eval(), codec
+
+
+def load_frozen_model(directory: str | Path) -> tuple[LlamaForCausalLM, MusicCodec]:
+    """A saved model with every weight frozen: the base an adapter is trained over."""
+    model, codec = load_model(directory)
+    for param in model.parameters():
+        param.requires_grad_(False)
+    return model, codec

@@ -131,7 +131,7 @@ def train_text_adapter(base_dir: str | Path, pairs: Pairs, *, name: str, task: s
     <base_dir>/adapters/<name>/ with a training.json (losses, wall time, settings).
     """
     from .lora import AdapterConfig, add_readout_adapter, adapter_dir, save_readout_adapter
-    from .model import count_parameters, load_model
+    from .model import count_parameters, load_frozen_model
     from .train import TrainConfig, fit, write_run_config
 
     config = config or TrainConfig(max_steps=2000, lr=2e-3, warmup_steps=50, eval_every=200, weight_decay=0.0,
@@ -139,9 +139,7 @@ def train_text_adapter(base_dir: str | Path, pairs: Pairs, *, name: str, task: s
     adapter = adapter or AdapterConfig(r=16, alpha=32, dropout=0.0, targets=TEXT_TARGETS)
     started = time.time()
     run = Path(run_dir)
-    model, codec = load_model(base_dir)
-    for param in model.parameters():
-        param.requires_grad_(False)
+    model, codec = load_frozen_model(base_dir)
     peft_model = add_readout_adapter(model, name, adapter)
     data = TextPairs(pairs, codec, task, max_tokens, words)
     valid = TextPairs(tuple(valid_pairs), codec, task, max_tokens, words).sequences(None)
