@@ -44,14 +44,9 @@ HEADLINE = {
 
 def read_records(corpus: Path, *, splits: Sequence[str] = HELD_OUT) -> list[dict[str, Any]]:
     """The records of the named splits (`<split>.jsonl` files of a built corpus)."""
-    records = []
-    for split in splits:
-        path = Path(corpus) / f"{split}.jsonl"
-        if not path.exists():
-            raise MusicValueError(f"{path} is missing; build the corpus first")
-        with path.open(encoding="utf-8") as handle:
-            records.extend(json.loads(line) for line in handle if line.strip())
-    return records
+    from ..finetune.corpus import read_split
+
+    return [record for split in splits for record in read_split(corpus, split)]
 
 
 def style_groups(record: dict[str, Any]) -> list[str]:

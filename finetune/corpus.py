@@ -222,5 +222,6 @@ def read_split(out: Path | str, split: str) -> list[dict[str, Any]]:
     path = Path(out) / f"{split}.jsonl"
     if not path.exists():
         raise CorpusError(f"no {split}.jsonl in {out}: run `tunesmith corpus build --out {out}` first")
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+    from .dataset import read_records
+
+    return read_records(path)
