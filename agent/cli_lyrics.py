@@ -27,14 +27,10 @@ def _parse_melisma(text: str | None):
 
 def _llm_drafter(spec: str):
     """A drafter over the configured chat model when it is a bigger LLM (not the embedded one), else None."""
-    from .errors import AgentError
-    from .models import make_chat_model, parse_model_spec
+    from .models import external_spec, make_chat_model
 
-    try:
-        parsed = parse_model_spec(spec)
-    except AgentError:
-        return None
-    if parsed.provider not in ("ollama", "openai", "hf"):
+    parsed = external_spec(spec)
+    if parsed is None:
         return None
     from .lyrics_llm import LLMDrafter
 

@@ -76,6 +76,20 @@ def parse_model_spec(text: str) -> ModelSpec:
     return ModelSpec(provider, name, url or None)
 
 
+def external_spec(spec: str) -> ModelSpec | None:
+    """The parsed spec when it names a bigger LLM (Ollama, OpenAI-compatible, HF folder), else None
+    (the embedded model, or a name that is no spec, like a test's scripted model).
+
+    >>> external_spec("ollama:qwen3").provider, external_spec("embedded"), external_spec("scripted")
+    ('ollama', None, None)
+    """
+    try:
+        parsed = parse_model_spec(spec)
+    except AgentError:
+        return None
+    return parsed if parsed.provider != "embedded" else None
+
+
 def make_chat_model(spec: ModelSpec | str, *, resources: Any = None, timeout: float = DEFAULT_TIMEOUT_S,
                     temperature: float = 0.2) -> Any:
     """A LangChain chat model for a spec; no server is contacted here.

@@ -205,16 +205,6 @@ def _progressions(session, state: SongState, chords, *, style: str | None, bars:
                   "progressions": [p.as_dict() for p in found]}
 
 
-def _external_model(session) -> bool:
-    """Whether the session talks to a bigger LLM (Ollama, an OpenAI-compatible server, an HF folder)."""
-    from .models import parse_model_spec
-
-    try:
-        return parse_model_spec(str(session.model)).provider in ("ollama", "openai", "hf")
-    except AgentError:
-        return False
-
-
 def write_lyrics(session, *, theme: str, lang: str | None = None, rhyme: str | None = None) -> Result:
     """Words that fit the current melody; the drafter is the configured bigger LLM, else the
     checkpoint's lyrics adapter, else the non-neural drafters (the fitter checks every line)."""
@@ -226,7 +216,9 @@ def write_lyrics(session, *, theme: str, lang: str | None = None, rhyme: str | N
     song = _need_melody(state)
     lang = lang or ("zh" if re.search(r"[\u3400-\u9fff]", theme) else "en")
     drafter = None
-    if _external_model(session):
+    from .models import external_spec
+
+    if external_spec(str(session.model)) is not None:
         from .lyrics_llm import LLMDrafter
 
         drafter = LLMDrafter(session.chat_model())

@@ -17,7 +17,6 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import nullcontext
 from typing import Any
 
 from .chat_format import CallGrammar, FieldValues, chat_prompt, parse_call, tool_specs
@@ -56,9 +55,17 @@ def checked_reply(reply: str, result: str) -> tuple[str, bool]:
     known_numbers, known_keys = _facts(result)
     if reply.strip() and "\ufffd" not in reply and numbers <= known_numbers and keys <= known_keys:
         return reply, False
+    return result_summary(result), True
+
+
+def result_summary(result: str) -> str:
+    """The first sentence of a tool result ("<tool>: <text>"), said in place of an unsafe reply.
+
+    >>> result_summary("generate_melody: Wrote 8 bars in D major. Theory check: ok")
+    'Wrote 8 bars in D major.'
+    """
     summary = result.split(": ", 1)[-1]
-    first = re.split(r"(?<=[.!?。])\s", summary, maxsplit=1)[0]
-    return first.strip(), True
+    return re.split(r"(?<=[.!?。])\s", summary, maxsplit=1)[0].strip()
 
 
 def last_exchange(conversation: Sequence[Mapping[str, Any]]) -> tuple[str, str | None]:
@@ -117,7 +124,7 @@ class EmbeddedChat:
         started = time.perf_counter()
         self.check()
         runtime = self._runtime()
-        with self._lock if self._lock is not None else nullcontext():
+        with self._lock:
             runtime.use(CHAT_ADAPTER)
             text = generate_text(runtime.model, runtime.codec, task="chat", prompt=chat_prompt(user, tool_result=result),
                                  allowed=grammar, max_new_tokens=max_new_tokens,
@@ -148,7 +155,7 @@ class EmbeddedChat:
                 self.replaced = False
                 return checked
             self.replaced = True
-            return checked_reply("\ufffd", result)[0]
+            return result_summary(result)
         self.replaced = not confident or not text
         if self.replaced:
             return UNSURE["zh" if re.search(r"[\u3400-\u9fff]", user) else "en"]

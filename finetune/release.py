@@ -72,10 +72,7 @@ def export_checkpoint(base_run: str | Path, out_dir: str | Path, *,
         manifest["adapters"][name] = {"run": run.name, "adapter": adapter_config["adapter"],
                                       "train": adapter_config["train"], "trainable": adapter_config["trainable"],
                                       "windows": adapter_config["windows"], **_final_losses(run)}
-    manifest["files"] = {str(p.relative_to(out)): p.stat().st_size for p in sorted(out.rglob("*")) if p.is_file()}
-    manifest["total_bytes"] = sum(manifest["files"].values())
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
-    return manifest
+    return _write_manifest(out, manifest)
 
 
 def refresh_manifest(checkpoint: str | Path) -> dict[str, Any]:
@@ -88,8 +85,13 @@ def refresh_manifest(checkpoint: str | Path) -> dict[str, Any]:
     manifest = json.loads(path.read_text())
     for summary in sorted(out.glob("adapters/*/training.json")):
         manifest["adapters"][summary.parent.name] = json.loads(summary.read_text())
+    return _write_manifest(out, manifest)
+
+
+def _write_manifest(out: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """List every file of the checkpoint with its size, then write manifest.json beside them."""
     manifest["files"] = {str(p.relative_to(out)): p.stat().st_size for p in sorted(out.rglob("*"))
                          if p.is_file() and p.name != "manifest.json"}
     manifest["total_bytes"] = sum(manifest["files"].values())
-    path.write_text(json.dumps(manifest, indent=1) + "\n")
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest

@@ -161,19 +161,15 @@ def test_form_stats_on_a_tiny_style() -> None:
 
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory):
-    import torch
+    import importlib.util
 
-    from tunesmith.finetune.model import build_model, get_preset, save_model
     from tunesmith.finetune.runtime import load_runtime
     from tunesmith.finetune.style_profiles import build_profiles
-    from tunesmith.tokenization.codec import default_codec
 
-    torch.manual_seed(0)
-    codec = default_codec()
-    model = build_model(get_preset("tiny"), codec.vocab_size, pad_id=codec.pad_id, bos_id=codec.bos_id,
-                        eos_id=codec.eos_id)
-    folder = tmp_path_factory.mktemp("ckpt") / "default"
-    save_model(model, codec, folder, config=get_preset("tiny"))
+    spec = importlib.util.spec_from_file_location("agent_fakes", Path(__file__).with_name("agent_fakes.py"))
+    fakes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fakes)
+    folder = fakes.tiny_checkpoint(tmp_path_factory.mktemp("ckpt") / "default")
     examples = [("irish-reel", _distinct(4, base=70 + i)) for i in range(3)]
     examples += [("german-folk", _melody([[60 + i], [62], [64], [60]])) for i in range(3)]
     build_profiles(examples, steps=20).save(folder / "style_profiles.json")
