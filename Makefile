@@ -50,8 +50,10 @@ train: corpus harmony-data
 		log_every=10, weight_decay=0.0, batch_tokens=2048, threads=1), adapter=AdapterConfig(r=16, alpha=8, dropout=0.05))"
 	$(BIN)/python -m tunesmith.finetune.style_profiles --corpus data/corpus --out checkpoints/default/style_profiles.json
 	$(BIN)/tunesmith text build
-	$(BIN)/tunesmith text train-lyrics checkpoints/default --minutes 28 --lr 4e-3 --rank 8 --batch-tokens 2048 \
+	$(BIN)/tunesmith text train-lyrics checkpoints/default --minutes 30 --lr 4e-3 --rank 8 --batch-tokens 2048 \
 		--threads 1 --no-progress
+	$(BIN)/tunesmith train chat checkpoints/default --run runs/adapter-chat --minutes 25 --lr 3e-3 --rank 32 \
+		--threads 2 --no-progress
 	$(BIN)/python -c "from tunesmith.finetune.release import refresh_manifest; refresh_manifest('checkpoints/default')"
 
 clean:

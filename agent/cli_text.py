@@ -41,13 +41,14 @@ def train_lyrics_command(
     rank: int = typer.Option(8, help="LoRA rank."),
     batch_tokens: int = typer.Option(2048, help="Padded tokens per batch."),
     threads: int = typer.Option(1, help="CPU threads."),
+    pieces: bool = typer.Option(True, "--pieces/--bytes", help="Read and write BPE pieces (else bytes)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
 ) -> None:
     """Train the lyrics adapter (verse line from language, length, theme words and rhyme word)."""
     from ..tools.lyrics_train import train_lyrics_adapter
 
     state = train_lyrics_adapter(text, base, run_dir=run, minutes=minutes, rank=rank, lr=lr,
-                                 batch_tokens=batch_tokens, threads=threads, show_progress=progress)
+                                 batch_tokens=batch_tokens, threads=threads, show_progress=progress, pieces=pieces)
     keys = ("step", "epoch", "train_loss", "valid_loss", "tokens_per_s", "wall_s", "lines_en", "lines_zh", "words")
     typer.echo(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in state.items() if k in keys}))
     typer.echo(f"adapter: {base / 'adapters' / 'lyrics'}")

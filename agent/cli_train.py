@@ -100,10 +100,11 @@ def chat_command(
     minutes: float = typer.Option(40.0, help="Training time budget; the LR schedule ends with it."),
     steps: int = typer.Option(20000, help="Most optimizer steps."),
     per_epoch: int = typer.Option(20000, help="Synthetic dialogues drawn per epoch (fresh ones each epoch)."),
-    lr: float = typer.Option(3e-3, help="Peak learning rate."),
-    rank: int = typer.Option(16, help="LoRA rank."),
+    lr: float = typer.Option(5e-3, help="Peak learning rate."),
+    rank: int = typer.Option(32, help="LoRA rank."),
     alpha: int | None = typer.Option(None, help="LoRA alpha [default 2 x rank]."),
     batch_tokens: int = typer.Option(4096, help="Padded tokens per batch."),
+    batch_sequences: int = typer.Option(64, help="Most dialogues per batch (short tool calls get more steps)."),
     threads: int = typer.Option(1, help="CPU threads."),
     prompt_weight: float = typer.Option(0.0, help="Weight of an extra language-model loss on the messages."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run from its checkpoint."),
@@ -116,7 +117,7 @@ def chat_command(
     from ..finetune.train import TrainConfig
 
     config = TrainConfig(max_steps=steps, time_budget_s=minutes * 60, lr=lr, warmup_steps=50, eval_every=200,
-                         weight_decay=0.0, batch_tokens=batch_tokens, threads=threads)
+                         weight_decay=0.0, batch_tokens=batch_tokens, batch_sequences=batch_sequences, threads=threads)
     state = train_chat_adapter(base, run_dir=run, per_epoch=per_epoch, config=config, resume=resume,
                                adapter=AdapterConfig(r=rank, alpha=alpha or 2 * rank, dropout=0.0, targets=TEXT_TARGETS),
                                show_progress=progress, prompt_weight=prompt_weight)

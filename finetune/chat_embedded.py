@@ -98,7 +98,7 @@ class EmbeddedChat:
         self.values = FieldValues.default(styles=styles, moods=MOODS, chord_styles=CHORD_STYLES)
         self.last_seconds = 0.0
         self.replaced = False  # whether the last reply was swapped for the tool's summary
-        self._words: Any = None
+        self._pieces: Any = None
 
     def check(self) -> None:
         """Load the model now; a clear ModelError when the checkpoint has no chat adapter."""
@@ -106,12 +106,12 @@ class EmbeddedChat:
         if not runtime.has_adapter(CHAT_ADAPTER):
             raise ModelError(f"the checkpoint in {runtime.directory} has no chat adapter "
                              "(train it with `tunesmith train chat`)")
-        if self._words is None:
+        if self._pieces is None:
             from .lora import adapter_dir
-            from .word_ids import WORDS_FILE, WordTable
+            from .text_pieces import PIECES_FILE, PieceTable
 
             folder = adapter_dir(runtime.directory, CHAT_ADAPTER)
-            self._words = WordTable.load(folder) if (folder / WORDS_FILE).is_file() else False
+            self._pieces = PieceTable.load(folder) if (folder / PIECES_FILE).is_file() else False
 
     def complete(self, conversation: Sequence[Mapping[str, Any]], *, tools: Sequence[Mapping[str, Any]] = (),
                  max_new_tokens: int = 384, temperature: float = 0.0) -> str:
@@ -128,7 +128,7 @@ class EmbeddedChat:
             runtime.use(CHAT_ADAPTER)
             text = generate_text(runtime.model, runtime.codec, task="chat", prompt=chat_prompt(user, tool_result=result),
                                  allowed=grammar, max_new_tokens=max_new_tokens,
-                                 words=self._words or None)
+                                 pieces=self._pieces or None)
         self.last_seconds = time.perf_counter() - started
         try:
             call = parse_call(text, specs)
@@ -147,7 +147,7 @@ class EmbeddedChat:
         with self._lock:
             runtime.use(CHAT_ADAPTER)
             logprob = score_text(runtime.model, runtime.codec, task="chat", prompt=prompt, targets=[text],
-                                 words=self._words or None)[0]
+                                 pieces=self._pieces or None)[0]
         confident = logprob / (len(text.encode()) + 1) >= REPLY_MIN_LOGPROB
         if result is not None:
             checked, replaced = checked_reply(text, result)

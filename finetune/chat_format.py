@@ -28,6 +28,7 @@ from typing import Any
 from ..tokenization.music import MODES
 from ..tokenization.styles import STYLE_NAMES
 from ..tokenization.vocab import METERS
+from .chat_mentions import named_keys, named_numbers
 from .errors import ModelError
 from .text_adapter import END, utf8_next
 
@@ -178,13 +179,27 @@ def _copy_next(typed: bytes, source: bytes) -> tuple[set[int], bool]:
 
 
 class CallGrammar:
-    """`allowed(prefix)` for the adapter's output: a reply or a valid call of one of `specs`."""
+    """`allowed(prefix)` for the adapter's output: a reply or a valid call of one of `specs`.
+
+    A key or integer argument is offered only with a value the message names (chat_mentions);
+    a required one is never left without values."""
 
     def __init__(self, specs: Mapping[str, ToolSpec], *, message: str, reply_only: bool = False) -> None:
         self.specs = {TOOL_CODES.get(name, name): spec for name, spec in specs.items()}
         self.source = message.encode()
         self.reply_only = reply_only or not self.specs
         self.names = [code.encode() for code in self.specs]
+        self.keys, self.numbers = named_keys(message), named_numbers(message)
+
+    def said(self, fld: Field, spec: ToolSpec) -> list[str] | None:
+        """The values of `fld` the message names (None: not restricted)."""
+        if fld.name == "key" and fld.kind == "enum":
+            values = [v for v in fld.values if v in self.keys]
+        elif fld.kind == "int":
+            values = [str(n) for n in sorted(self.numbers) if fld.low <= n <= fld.high]
+        else:
+            return None
+        return values if values or fld.name not in spec.required else None
 
     def __call__(self, prefix: bytes) -> Collection[int]:
         if not prefix:
@@ -209,6 +224,8 @@ class CallGrammar:
         after = order.index(done[-1]) + 1 if done else 0
         remaining = []
         for f in spec.fields[after:]:  # never skip past a required field that is still missing
+            if self.said(f, spec) == []:
+                continue
             remaining.append(f)
             if f.name in spec.required:
                 break
@@ -218,14 +235,17 @@ class CallGrammar:
             return nxt | ({EQ} if complete else set())
         key, typed = current.split(b"=", 1)
         fld = next(f for f in spec.fields if f.name == codes[key.decode()])
-        if fld.kind == "enum":
+        said = self.said(fld, spec)
+        if said is not None:
+            nxt, complete = _continuations([v.encode() for v in said], typed)
+        elif fld.kind == "enum":
             nxt, complete = _continuations([v.encode() for v in fld.values], typed)
         elif fld.kind == "int":
             nxt, complete = _int_next(typed, fld.low, fld.high)
         else:
             nxt, complete = _copy_next(typed, self.source)
         if complete:
-            later = order[order.index(fld.name) + 1:]
+            later = [f for f in spec.fields[order.index(fld.name) + 1:] if self.said(f, spec) != []]
             if later:
                 nxt.add(SEP)
             if spec.required <= {*done, fld.name}:

@@ -18,7 +18,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .train import TrainConfig
 
 VALID_SEED = 987_654_321
-WORDS_SEED = 13  # the dialogues whose words make the word table (words.json beside the adapter)
+PIECES_SEED = 13  # the dialogues whose prompts make the BPE pieces (pieces.json beside the adapter)
+RESULT_SHARE = 0.2  # of the replies to a tool result, the share an epoch keeps (see chat_pairs)
 
 
 def example_pair(example: Any) -> tuple[str, str]:
@@ -29,11 +30,15 @@ def example_pair(example: Any) -> tuple[str, str]:
     return prompt, example.reply or ""
 
 
-def chat_pairs(*, seed: int, count: int) -> list[tuple[str, str]]:
-    """`count` (prompt, target) pairs drawn from the dialogue templates with `seed`."""
+def chat_pairs(*, seed: int, count: int, result_share: float = 1.0) -> list[tuple[str, str]]:
+    """(prompt, target) pairs drawn from `count` dialogue templates with `seed`, keeping
+    `result_share` of the replies to a tool result.  Those are long, and the backend falls back to
+    the tool's own summary when such a reply is unsure, so training time goes to routing first."""
     from .chat_data import chat_examples
 
-    return [example_pair(e) for e in chat_examples(seed=seed, count=count)]
+    rng = random.Random(seed)
+    return [example_pair(e) for e in chat_examples(seed=seed, count=count)
+            if e.tool_result is None or rng.random() < result_share]
 
 
 def train_chat_adapter(base_dir: str | Path, *, run_dir: str | Path, per_epoch: int = 20_000, valid: int = 600,
@@ -42,17 +47,23 @@ def train_chat_adapter(base_dir: str | Path, *, run_dir: str | Path, per_epoch: 
                        prompt_weight: float = 0.0) -> dict[str, Any]:
     """Train adapter `chat` over the base in `base_dir` (see text_adapter.train_text_adapter)."""
     from ..tokenization.codec import load_codec
+    from .lora import adapter_dir
     from .text_adapter import train_text_adapter
-    from .word_ids import WordTable
+    from .text_pieces import PIECES_FILE, PieceTable
 
     codec = load_codec(base_dir)
-    words = WordTable.build(codec, (p for p, _ in chat_pairs(seed=WORDS_SEED, count=40_000)))
+    saved = adapter_dir(Path(run_dir) / "model", "chat")
+    if resume and (saved / PIECES_FILE).is_file():  # a resumed run reads its prompts as it did
+        pieces = PieceTable.load(saved)
+    else:
+        pieces = PieceTable.build(codec, (p for p, _ in chat_pairs(seed=PIECES_SEED, count=40_000)))
 
     def epoch(rng: random.Random | None) -> list[tuple[str, str]]:
-        return chat_pairs(seed=rng.randrange(1 << 30) if rng is not None else 0, count=per_epoch)
+        return chat_pairs(seed=rng.randrange(1 << 30) if rng is not None else 0, count=per_epoch,
+                          result_share=RESULT_SHARE)
 
     return train_text_adapter(base_dir, epoch, name="chat", task="chat", run_dir=run_dir,
                               valid_pairs=chat_pairs(seed=VALID_SEED, count=valid), config=config,
                               adapter=adapter, resume=resume, show_progress=show_progress,
                               save_to_base=save_to_base, max_tokens=512, prompt_weight=prompt_weight,
-                              words=words)
+                              pieces=pieces)

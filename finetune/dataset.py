@@ -207,8 +207,9 @@ def _pick_style(styles: Sequence[str], rng: random.Random | None) -> str | None:
 
 
 def make_batches(sequences: Sequence[list[int]], *, batch_tokens: int,
-                 rng: random.Random | None = None) -> list[list[list[int]]]:
-    """Group sequences of similar length so that (longest x count) <= batch_tokens.
+                 rng: random.Random | None = None, max_sequences: int = 0) -> list[list[list[int]]]:
+    """Group sequences of similar length so that (longest x count) <= batch_tokens (and count <=
+    `max_sequences` when that is set: then short sequences get more steps than their tokens earn).
 
     Sorting by length keeps padding small; the batches are shuffled when `rng` is given.
     """
@@ -221,7 +222,8 @@ def make_batches(sequences: Sequence[list[int]], *, batch_tokens: int,
     for i in order:
         seq = sequences[i]
         grown = max(longest, len(seq))
-        if current and grown * (len(current) + 1) > batch_tokens:
+        full = max_sequences and len(current) >= max_sequences
+        if current and (grown * (len(current) + 1) > batch_tokens or full):
             batches.append(current)
             current, grown = [], len(seq)
         current.append(seq)

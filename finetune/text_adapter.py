@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..tokenization.codec import MusicCodec
     from .lora import AdapterConfig
     from .train import TrainConfig
-    from .word_ids import WordTable
+    from .text_pieces import PieceTable
 
 END = 256  # "stop here" in an `allowed` answer (byte values are 0..255)
 TEXT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -46,20 +46,21 @@ Allowed = Callable[[bytes], Collection[int] | None]
 
 
 # ---- sequences -----------------------------------------------------------------------------
-def text_prompt_ids(codec: MusicCodec, *, task: str, prompt: str, words: WordTable | None = None) -> list[int]:
+def text_prompt_ids(codec: MusicCodec, *, task: str, prompt: str, pieces: PieceTable | None = None) -> list[int]:
     """BOS TASK_<task> TEXT <prompt> SEP: what the model sees before it writes (the prompt as
-    bytes, or with a word id before each known word when the adapter has a word table)."""
+    bytes, or as BPE pieces when the adapter has a piece table)."""
     if task not in TASKS:
         raise ModelError(f"unknown text task {task!r} (known: {', '.join(TASKS)})")
-    body = words.encode(codec, prompt) if words is not None else codec.ids(codec.encode_text(prompt))
+    body = pieces.encode(codec, prompt) if pieces is not None else codec.ids(codec.encode_text(prompt))
     return [codec.bos_id, codec.token_to_id(f"TASK_{task}"), codec.text_id, *body, codec.sep_id]
 
 
 def text_sequence(codec: MusicCodec, *, task: str, prompt: str, target: str,
-                  words: WordTable | None = None) -> list[int]:
-    """A whole training sequence: the prompt ids, the target bytes and EOS."""
-    return [*text_prompt_ids(codec, task=task, prompt=prompt, words=words),
-            *codec.ids(codec.encode_text(target)), codec.eos_id]
+                  pieces: PieceTable | None = None) -> list[int]:
+    """A whole training sequence: the prompt ids, the target (bytes, or pieces when the adapter writes
+    in pieces) and EOS."""
+    body = pieces.encode(codec, target) if pieces is not None and pieces.targets else codec.ids(codec.encode_text(target))
+    return [*text_prompt_ids(codec, task=task, prompt=prompt, pieces=pieces), *body, codec.eos_id]
 
 
 @dataclass(frozen=True)
@@ -70,11 +71,11 @@ class TextPairs:
     codec: Any  # MusicCodec
     task: str
     max_tokens: int = 384
-    words: Any = None  # WordTable | None
+    pieces: Any = None  # PieceTable | None
 
     def sequences(self, rng: random.Random | None) -> list[list[int]]:
         pairs = self.pairs(rng) if callable(self.pairs) else self.pairs
-        out = [text_sequence(self.codec, task=self.task, prompt=p, target=t, words=self.words) for p, t in pairs]
+        out = [text_sequence(self.codec, task=self.task, prompt=p, target=t, pieces=self.pieces) for p, t in pairs]
         return [s for s in out if len(s) <= self.max_tokens]
 
 
@@ -124,7 +125,7 @@ def train_text_adapter(base_dir: str | Path, pairs: Pairs, *, name: str, task: s
                        valid_pairs: Sequence[tuple[str, str]] = (), config: TrainConfig | None = None,
                        adapter: AdapterConfig | None = None, save_to_base: bool = True, resume: bool = False,
                        show_progress: bool = True, max_tokens: int = 384,
-                       prompt_weight: float = 0.0, words: WordTable | None = None) -> dict[str, Any]:
+                       prompt_weight: float = 0.0, pieces: PieceTable | None = None) -> dict[str, Any]:
     """Train text adapter `name` over the frozen base in `base_dir` on (prompt, target) pairs.
 
     Saves to run_dir/model (checkpoints while training) and, with `save_to_base`, to
@@ -141,13 +142,13 @@ def train_text_adapter(base_dir: str | Path, pairs: Pairs, *, name: str, task: s
     run = Path(run_dir)
     model, codec = load_frozen_model(base_dir)
     peft_model = add_readout_adapter(model, name, adapter)
-    data = TextPairs(pairs, codec, task, max_tokens, words)
-    valid = TextPairs(tuple(valid_pairs), codec, task, max_tokens, words).sequences(None)
+    data = TextPairs(pairs, codec, task, max_tokens, pieces)
+    valid = TextPairs(tuple(valid_pairs), codec, task, max_tokens, pieces).sequences(None)
 
     def save(folder: Path) -> None:
         target = save_readout_adapter(peft_model, folder, name)
-        if words is not None:
-            words.save(target)
+        if pieces is not None:
+            pieces.save(target)
 
     trainable = count_parameters(peft_model, trainable_only=True)
     write_run_config(run, config, kind="text-adapter", name=name, task=task, base=str(base_dir),
@@ -217,7 +218,7 @@ def _pick(logits: torch.Tensor, candidates: list[int], *, temperature: float, to
 
 def generate_text(model: Any, codec: MusicCodec, *, task: str, prompt: str, allowed: Allowed | None = None,
                   max_new_tokens: int = 96, temperature: float = 0.0, top_k: int = 0, seed: int = 0,
-                  words: WordTable | None = None) -> str:
+                  pieces: PieceTable | None = None) -> str:
     """One target written by the active adapter; `allowed` constrains each next byte (see module doc).
 
     Greedy at temperature 0; stops at EOS (or END), at `max_new_tokens`, or at the model's context.
@@ -225,33 +226,58 @@ def generate_text(model: Any, codec: MusicCodec, *, task: str, prompt: str, allo
     import torch
 
     byte_ids = _byte_ids(codec)
-    byte_of = {tid: b for b, tid in enumerate(byte_ids)}
-    prompt_ids = text_prompt_ids(codec, task=task, prompt=prompt, words=words)
+    prompt_ids = text_prompt_ids(codec, task=task, prompt=prompt, pieces=pieces)
     limit = int(getattr(model.config, "max_position_embeddings", 1024))
     if len(prompt_ids) >= limit:
         raise ModelError(f"the prompt is {len(prompt_ids)} tokens; the model reads at most {limit}")
     generator = torch.Generator().manual_seed(seed)
     device = next(model.parameters()).device
     produced = bytearray()
+    writes_pieces = pieces is not None and pieces.targets
     with torch.inference_mode():
         out = model(input_ids=torch.tensor([prompt_ids], device=device), use_cache=True)
         for _ in range(min(max_new_tokens, limit - len(prompt_ids) - 1)):
-            options = allowed(bytes(produced)) if allowed is not None else None
-            if options is None:
-                options = utf8_next(bytes(produced))
-            candidates = [codec.eos_id if b == END else byte_ids[b] for b in options]
-            if not candidates:
+            options = _options(allowed, bytes(produced))
+            step = {codec.eos_id if b == END else byte_ids[b]: b"" if b == END else bytes([b]) for b in options}
+            if writes_pieces:
+                step.update(_piece_options(pieces, allowed, bytes(produced), options))
+            if not step:
                 raise ModelError(f"the text constraint allows nothing after {bytes(produced)!r}")
-            token = _pick(out.logits[0, -1], candidates, temperature=temperature, top_k=top_k, generator=generator)
+            token = _pick(out.logits[0, -1], list(step), temperature=temperature, top_k=top_k, generator=generator)
             if token == codec.eos_id:
                 break
-            produced.append(byte_of[token])
+            produced.extend(step[token])
             out = model(input_ids=torch.tensor([[token]], device=device), cache=out.cache, use_cache=True)
     return produced.decode("utf-8", errors="replace")
 
 
+def _options(allowed: Allowed | None, produced: bytes) -> Collection[int]:
+    options = allowed(produced) if allowed is not None else None
+    return utf8_next(produced) if options is None else options
+
+
+def _piece_options(pieces: PieceTable, allowed: Allowed | None, produced: bytes,
+                   first: Collection[int]) -> dict[int, bytes]:
+    """The multi-byte pieces whose every byte the constraint allows after `produced` (token -> bytes).
+
+    The constraint is asked once per distinct prefix, so pieces sharing a start share the work."""
+    seen: dict[bytes, Collection[int]] = {}
+
+    def fits(data: bytes) -> bool:
+        for cut in range(1, len(data)):
+            head = data[:cut]
+            if head not in seen:
+                seen[head] = _options(allowed, produced + head)
+            if data[cut] not in seen[head]:
+                return False
+        return True
+
+    groups = pieces.by_first_byte()
+    return {token: data for b in first if b != END for token, data in groups.get(b, ()) if fits(data)}
+
+
 def score_text(model: Any, codec: MusicCodec, *, task: str, prompt: str, targets: Sequence[str],
-               words: WordTable | None = None) -> list[float]:
+               pieces: PieceTable | None = None) -> list[float]:
     """Sum log-probability of each target (its bytes and EOS) after the prompt, in one batch."""
     import torch
 
@@ -259,8 +285,8 @@ def score_text(model: Any, codec: MusicCodec, *, task: str, prompt: str, targets
 
     if not targets:
         return []
-    start = len(text_prompt_ids(codec, task=task, prompt=prompt, words=words))
-    sequences = [text_sequence(codec, task=task, prompt=prompt, target=t, words=words) for t in targets]
+    start = len(text_prompt_ids(codec, task=task, prompt=prompt, pieces=pieces))
+    sequences = [text_sequence(codec, task=task, prompt=prompt, target=t, pieces=pieces) for t in targets]
     batch = collate(sequences, pad_id=codec.pad_id)
     device = next(model.parameters()).device
     with torch.inference_mode():

@@ -43,6 +43,7 @@ class TrainConfig:
     max_steps: int = 20_000  # upper bound on optimizer steps
     time_budget_s: float | None = None  # stop, with the LR annealed, after this much training time
     batch_tokens: int = 8192  # padded tokens per batch (length-bucketed, so little padding)
+    batch_sequences: int = 0  # most sequences per batch (0: no cap); a cap gives short examples more steps
     lr: float = 2e-3  # peak learning rate
     min_lr_ratio: float = 0.1  # final LR as a fraction of the peak
     warmup_steps: int = 100  # linear warmup, in steps
@@ -58,7 +59,7 @@ class TrainConfig:
     device: str = "auto"  # "auto" = cuda when available
 
     def __post_init__(self) -> None:
-        if self.max_steps < 1 or self.batch_tokens < 16 or self.lr <= 0 or self.warmup_steps < 0:
+        if self.max_steps < 1 or self.batch_tokens < 16 or self.batch_sequences < 0 or self.lr <= 0 or self.warmup_steps < 0:
             raise ModelError(f"bad training config: {self}")
 
 
@@ -221,7 +222,7 @@ def fit(model: torch.nn.Module, *, train_data: SequenceSource, valid: list[list[
             while not _finished(config, state):
                 epoch_rng = random.Random(f"{config.seed}:{state['epoch']}")
                 batches = make_batches(train_data.sequences(epoch_rng), batch_tokens=config.batch_tokens,
-                                       rng=epoch_rng)
+                                       rng=epoch_rng, max_sequences=config.batch_sequences)
                 if not batches:
                     raise ModelError("no training sequences")
                 while state["batch_index"] < len(batches) and not _finished(config, state):

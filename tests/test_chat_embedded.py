@@ -17,6 +17,7 @@ from tunesmith.agent.session import Resources  # noqa: E402
 from tunesmith.finetune import chat_embedded  # noqa: E402
 from tunesmith.finetune.chat_format import chat_prompt, format_call  # noqa: E402
 from tunesmith.finetune.model import build_model, get_preset, save_model  # noqa: E402
+from tunesmith.finetune.text_pieces import PieceTable  # noqa: E402
 from tunesmith.finetune.text_adapter import train_text_adapter  # noqa: E402
 from tunesmith.finetune.train import TrainConfig  # noqa: E402
 from tunesmith.tokenization.codec import default_codec  # noqa: E402
@@ -32,9 +33,12 @@ def checkpoint(tmp_path_factory) -> Path:
     codec = default_codec()
     torch.manual_seed(0)
     save_model(build_model(get_preset("tiny"), codec.vocab_size), codec, folder, config=get_preset("tiny"), half=False)
+    pieces = PieceTable.build(codec, [p for p, _ in PAIRS] * 10, size=40)  # the shipped adapter reads pieces too
     train_text_adapter(folder, PAIRS * 6, name="chat", task="chat", run_dir=folder / "run", show_progress=False,
                        config=TrainConfig(max_steps=80, eval_every=100, log_every=10, lr=2e-2, warmup_steps=2,
-                                          threads=1, batch_tokens=512, weight_decay=0.0))
+                                          threads=1, batch_tokens=512, weight_decay=0.0, batch_sequences=4),
+                       pieces=pieces)
+    assert (folder / "adapters" / "chat" / "pieces.json").is_file()
     return folder
 
 
@@ -75,3 +79,26 @@ def test_after_a_tool_result_it_only_replies(checkpoint) -> None:
 
 def test_doctests() -> None:
     assert doctest.testmod(chat_embedded).failed == 0
+
+
+SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints" / "default"
+
+
+@pytest.mark.skipif(not (SHIPPED / "adapters" / "chat" / "pieces.json").is_file(),
+                    reason="the shipped checkpoint has no chat adapter")
+def test_shipped_chat_adapter_routes_plain_requests(tmp_path) -> None:
+    """The shipped adapter, through the LangChain wrapper: plain requests reach their tools with the
+    values the person named (the routing eval in eval/ measures the rest)."""
+    from tunesmith.agent.session import new_session
+
+    resources = Resources(SHIPPED)
+    session = new_session(model="embedded", out_dir=tmp_path, resources=resources)
+    bound = make_chat_model("embedded", resources=resources).bind_tools(toolkit.build_tools(session))
+    asks = {"Write an 8-bar melody in D minor": ("generate_melody", {"key": "D", "mode": "minor", "bars": 8}),
+            "给这段旋律配和弦。": ("recommend_chords", {}),
+            "Export the song as MusicXML.": ("export_song", {"format": "musicxml"})}
+    for text, (tool, args) in asks.items():
+        message = bound.invoke([HumanMessage(text)])
+        assert message.tool_calls, (text, message.content)
+        call = message.tool_calls[0]
+        assert call["name"] == tool and args.items() <= call["args"].items(), (text, call)

@@ -58,10 +58,12 @@ def test_random_walks_parse_and_validate(specs) -> None:
 
 
 def test_enums_ints_and_required_fields(specs) -> None:
-    grammar = cf.CallGrammar(specs, message="x")
-    assert set(grammar(b"@g|k=")) == {ord(t[0]) for t in cf.TONICS}
-    assert END not in grammar(b"@g|n=0") and not grammar(b"@g|n=0")
-    assert END in grammar(b"@g|n=64") and ord("5") not in grammar(b"@g|n=6")
+    grammar = cf.CallGrammar(specs, message="D or F# minor, 8 or 64 bars")
+    assert set(grammar(b"@g|k=")) == {ord("D"), ord("F")} and set(grammar(b"@g|k=F")) == {ord("#")}
+    assert set(grammar(b"@g|n=")) == {ord("8"), ord("6")}  # only the numbers the message names
+    assert END in grammar(b"@g|n=64") and END not in grammar(b"@g|n=6") and ord("5") not in grammar(b"@g|n=6")
+    silent = cf.CallGrammar(specs, message="a gentle tune")
+    assert not {ord("k"), ord("n")} & set(silent(b"@g|"))  # no key, no bars: none was named
     assert END not in grammar(b"@l")  # write_lyrics needs its theme
     assert set(grammar(b"@g|n=8|")) == set(b"rd")  # range, seed: schema order only
     assert cf.parse_call("@g|k=D|n=8", specs) == ("generate_melody", {"key": "D", "bars": 8})

@@ -187,6 +187,7 @@ def test_model_drafter_lines_fit_and_write_lyrics_uses_it(tiny_checkpoint):
     runtime = load_runtime(tiny_checkpoint)
     assert has_lyrics_adapter(runtime) and not has_lyrics_adapter(None)
     drafter = ModelDrafter(runtime, candidates=2)
+    assert drafter.pieces() is not None and drafter.pieces().targets  # it writes BPE pieces, not bytes
     lines = drafter.draft_line(theme="home", syllables=6, stress_pattern="423423", rhyme_with="day", lang="en", seed=1)
     assert lines and all(en.fit_line(t, phrase((1.0, 0.25, 0.5) * 2)).ok and en.rhymes(t.split()[-1], "day")
                          for t in lines)

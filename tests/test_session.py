@@ -124,7 +124,7 @@ def test_ctrl_c_while_a_tool_runs_undoes_it(tmp_path, monkeypatch) -> None:
     original, schema = toolkit.TOOLS["set_style"]
 
     def slow(session, **values):
-        time.sleep(0.4)
+        time.sleep(1.5)  # long enough that a timer delayed by a loaded machine still fires while it runs
         return original(session, **values)
 
     monkeypatch.setitem(toolkit.TOOLS, "set_style", (slow, schema))

@@ -105,17 +105,51 @@ def test_doctests() -> None:
     assert doctest.testmod(ta).failed == 0
 
 
-def test_word_ids_put_a_word_token_before_its_bytes(codec: MusicCodec, tmp_path) -> None:
-    from tunesmith.finetune.word_ids import WordTable, spare_ids
+def test_text_pieces_read_a_prompt_in_bpe_pieces_on_spare_rows(codec: MusicCodec, tmp_path) -> None:
+    from tunesmith.finetune import text_pieces
+    from tunesmith.finetune.text_pieces import PieceTable, spare_ids
 
-    table = WordTable.build(codec, ["write a jig", "写歌词", "write lyrics"], size=5)
-    assert set(table.ids.values()) <= set(spare_ids(codec)) and len(set(table.ids.values())) == len(table.ids)
-    assert codec.text_id not in spare_ids(codec) and codec.token_to_id("<0x41>") not in spare_ids(codec)
-    ids = ta.text_prompt_ids(codec, task="chat", prompt="写 Jig", words=table)
+    assert doctest_failures(text_pieces) == 0
+    texts = ["write a jig in D minor", "写一段歌词", "write lyrics about home"] * 20
+    table = PieceTable.build(codec, texts, size=30)
+    spare, byte_ids = set(spare_ids(codec)), set(codec.byte_of)
+    assert codec.text_id not in spare and not spare & byte_ids
+    assert set(table.ids) <= spare | byte_ids and len(set(table.ids)) == len(table.ids)
+    ids = ta.text_prompt_ids(codec, task="chat", prompt="write a jig", pieces=table)
     body = ids[3:-1]
-    assert body[0] == table.ids["写"] and codec.decode_text(body[1:5]) == "写 "
-    assert body[5] == table.ids["jig"] and codec.decode_text(body[6:10]) == "Jig\n"
-    assert body[10:] == [table.ids["写"], table.ids["jig"]]  # the gist: the words once more, near the output
-    assert WordTable.load(table.save(tmp_path).parent) == table
+    assert ids[:3] == [codec.bos_id, codec.token_to_id("TASK_chat"), codec.text_id] and ids[-1] == codec.sep_id
+    assert len(body) <= 3 and set(body) <= spare  # three frequent words, three (or fewer) pieces
+    odd = table.encode(codec, "Ünïcode ✓ 9/8")  # never seen: falls back to byte tokens, nothing is lost
+    assert odd and set(odd) <= spare | byte_ids
+    assert PieceTable.load(table.save(tmp_path).parent) == table
+    assert PieceTable.load(tmp_path).encode(codec, "写一段歌词") == table.encode(codec, "写一段歌词")
     with pytest.raises(ta.ModelError):
-        WordTable.load(tmp_path / "missing")
+        PieceTable.load(tmp_path / "missing")
+
+
+def doctest_failures(module: object) -> int:
+    import doctest
+
+    return doctest.testmod(module).failed
+
+
+def test_an_adapter_that_writes_pieces_still_obeys_the_constraint(checkpoint, codec: MusicCodec) -> None:
+    from tunesmith.finetune.text_pieces import PieceTable
+
+    table = PieceTable.build(codec, ["the river runs", "the rain", "你好你好"] * 20, size=20, targets=True)
+    assert ta.text_sequence(codec, task="lyrics", prompt="x", target="the river", pieces=table)[-3:] == [
+        *table.encode(codec, "the river"), codec.eos_id]
+    assert len(table.encode(codec, "the river")) < len("the river")  # written in pieces, not bytes
+    runtime = load_runtime(checkpoint[0])
+    runtime.use("chat")
+    lines = [b"the river", b"the rain", "你好".encode()]
+
+    def allowed(prefix: bytes):
+        nxt = {w[len(prefix)] for w in lines if w.startswith(prefix) and len(w) > len(prefix)}
+        return nxt | ({ta.END} if prefix in lines else set())
+
+    outs = {ta.generate_text(runtime.model, codec, task="lyrics", prompt="x", allowed=allowed, temperature=1.5,
+                             seed=seed, pieces=table) for seed in range(12)}
+    assert outs and outs <= {"the river", "the rain", "你好"}
+    scores = ta.score_text(runtime.model, codec, task="lyrics", prompt="x", targets=["the rain"], pieces=table)
+    assert len(scores) == 1 and scores[0] < 0

@@ -91,6 +91,8 @@ def test_batches_respect_budget_and_collate_masks_padding() -> None:
     batches = make_batches(seqs, batch_tokens=24, rng=random.Random(0))
     assert sorted(len(s) for b in batches for s in b) == sorted(len(s) for s in seqs)
     assert all(max(len(s) for s in b) * len(b) <= 24 or len(b) == 1 for b in batches)
+    capped = make_batches([[1] * 2] * 10, batch_tokens=24, max_sequences=3)  # the cap, not the budget, splits
+    assert [len(b) for b in capped] == [3, 3, 3, 1]
     batch = collate([[5, 6, 7], [8]], pad_id=0)
     assert batch["input_ids"].tolist() == [[5, 6, 7], [8, 0, 0]]
     assert batch["labels"].tolist() == [[5, 6, 7], [8, -100, -100]]

@@ -2,11 +2,11 @@
 
 The adapter (trained by `tools.lyrics_train` on public-domain verse) reads a short prompt —
 language, syllable or character count, theme words, the word to rhyme with — and writes one
-line byte by byte.  `lyrics_constraint` limits every byte so the line is made of words from the
-adapter's word list that sit on the melody's beats, add up to the phrase and end on the rhyme
-(English), or of characters whose tones follow the melody and whose last one rhymes (Mandarin).
-Several samples are drawn per line and ordered by the model's own likelihood; the fitter in
-`tools.lyrics` still has the last word.
+line in BPE pieces (bytes for an older adapter).  `lyrics_constraint` limits every byte of every
+piece so the line is made of words from the adapter's word list that sit on the melody's beats,
+add up to the phrase and end on the rhyme (English), or of characters whose tones follow the
+melody and whose last one rhymes (Mandarin).  Several samples are drawn per line and ordered by
+the model's own likelihood; the fitter in `tools.lyrics` still has the last word.
 """
 
 from __future__ import annotations
@@ -79,6 +79,17 @@ class ModelDrafter:
     reads_theme: bool = True  # any English theme words go into the prompt
     zh_agreement: float = 0.75  # tone–melody agreement the Mandarin constraint asks for when it can
     _lexicon: tuple = field(default=(), repr=False)
+    _pieces: Any = field(default=None, repr=False)
+
+    def pieces(self) -> Any:
+        """The adapter's BPE piece table (None for an adapter that reads and writes bytes)."""
+        if self._pieces is None:
+            from ..finetune.lora import adapter_dir
+            from ..finetune.text_pieces import PIECES_FILE, PieceTable
+
+            folder = adapter_dir(self.runtime.directory, ADAPTER)
+            self._pieces = PieceTable.load(folder) if (folder / PIECES_FILE).is_file() else False
+        return self._pieces or None
 
     def lexicon(self):
         if not self._lexicon:
@@ -117,13 +128,14 @@ class ModelDrafter:
             prompt = lyrics_prompt(lang, syllables, theme_words(theme, lang, rng), target)
             text = generate_text(self.runtime.model, self.runtime.codec, task="lyrics", prompt=prompt,
                                  allowed=allowed, max_new_tokens=4 * syllables + 80,
-                                 temperature=self.temperature, top_k=self.top_k, seed=(seed + 7919 * k) % (1 << 62))
+                                 temperature=self.temperature, top_k=self.top_k, seed=(seed + 7919 * k) % (1 << 62),
+                                 pieces=self.pieces())
             if text and text not in prompts:
                 prompts[text] = prompt
                 texts.append(text)
         if len(texts) > 1:  # on theme, then most likely first: the fitter keeps the first of equally fitting lines
             hints = theme_hints(theme, lang)
             scores = {t: score_text(self.runtime.model, self.runtime.codec, task="lyrics", prompt=prompts[t],
-                                    targets=[t])[0] / (len(t.encode("utf-8")) + 1) for t in texts}
+                                    targets=[t], pieces=self.pieces())[0] / (len(t.encode("utf-8")) + 1) for t in texts}
             texts.sort(key=lambda t: (-len(hints & set(t.split() if lang == "en" else t)), -scores[t]))
         return [display_en(t) if lang == "en" else t for t in texts]

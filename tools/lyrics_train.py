@@ -42,6 +42,9 @@ class Line:
     valid: bool
 
 
+PIECES_SEED = 11  # the epoch of pairs whose text makes the BPE pieces
+
+
 def _held_out(poem: dict, share: float = 0.02) -> bool:
     key = f"{poem['source']}|{poem['title']}|{poem['lines'][0]}".encode("utf-8")
     return zlib.crc32(key) % 1000 < share * 1000
@@ -217,11 +220,17 @@ def lyrics_data(text_dir: str | Path) -> tuple[list[Line], list[str], HanChars]:
 def train_lyrics_adapter(text_dir: str | Path, base_dir: str | Path, *, run_dir: str | Path, minutes: float = 25.0,
                          rank: int = 8, lr: float = 3e-3, batch_tokens: int = 2048, threads: int = 1,
                          en_per_epoch: int = EN_PER_EPOCH, lexicon_min: tuple[int, int] = (8, 5),
-                         show_progress: bool = True) -> dict:
-    """Train the `lyrics` adapter on the verse corpus and save it (with its word list) beside the base."""
+                         show_progress: bool = True, pieces: bool = True) -> dict:
+    """Train the `lyrics` adapter on the verse corpus and save it (with its word list) beside the base.
+
+    With `pieces` the adapter reads and writes BPE pieces learned from the corpus (see
+    finetune.text_pieces): a word costs one or two steps instead of one per byte, so the small
+    model spends its capacity on which word comes next rather than on spelling."""
     from ..finetune.lora import AdapterConfig, adapter_dir
     from ..finetune.text_adapter import TEXT_TARGETS, train_text_adapter
+    from ..finetune.text_pieces import PieceTable
     from ..finetune.train import TrainConfig
+    from ..tokenization.codec import load_codec
 
     lines, words, chars = lyrics_data(text_dir)
     train = [ln for ln in lines if not ln.valid]
@@ -230,11 +239,15 @@ def train_lyrics_adapter(text_dir: str | Path, base_dir: str | Path, *, run_dir:
     config = TrainConfig(max_steps=1_000_000, time_budget_s=minutes * 60, batch_tokens=batch_tokens, lr=lr,
                          warmup_steps=50, eval_every=200, log_every=25, weight_decay=0.0, threads=threads,
                          save_every_s=300.0)
+    table = None
+    if pieces:
+        sample = pair_source(train, rhymes, en_per_epoch=en_per_epoch)(random.Random(PIECES_SEED))
+        table = PieceTable.build(load_codec(base_dir), (text for pair in sample for text in pair), targets=True)
     state = train_text_adapter(base_dir, pair_source(train, rhymes, en_per_epoch=en_per_epoch), name="lyrics",
                                task="lyrics", run_dir=run_dir,
                                valid_pairs=pair_source(valid, rhymes, en_per_epoch=len(valid))(random.Random(7)),
                                config=config, adapter=AdapterConfig(r=rank, alpha=2 * rank, dropout=0.0, targets=TEXT_TARGETS),
-                               show_progress=show_progress, max_tokens=160)
+                               show_progress=show_progress, max_tokens=160, pieces=table)
     write_lexicon(text_dir, adapter_dir(base_dir, "lyrics"), min_en=lexicon_min[0], min_zh=lexicon_min[1])
     state.update(lines_en=sum(ln.lang == "en" for ln in train), lines_zh=sum(ln.lang == "zh" for ln in train),
                  valid_lines=len(valid), words=len(words), chars=len(chars.tone))
