@@ -162,19 +162,33 @@ def _int_next(typed: bytes, low: int, high: int) -> tuple[set[int], bool]:
     return digits, bool(typed) and low <= int(typed.decode()) <= high
 
 
+def _word_byte(b: int) -> bool:
+    return b < 0x80 and chr(b).isalnum()
+
+
 def _copy_next(typed: bytes, source: bytes) -> tuple[set[int], bool]:
-    """Bytes that extend `typed` as a span of `source` (no '|'); complete at a character boundary."""
+    """Bytes that extend `typed` as a span of `source` (no '|'); complete at a character boundary.
+
+    Latin words are copied whole: a span starts and ends at word edges, so "some lyr" or "mer"
+    (from "summer") cannot be a theme.  Chinese has no spaces; any span of characters is fine.
+
+    >>> _copy_next(b"", b"the sea")[0] == {ord("t"), ord("s")}, _copy_next(b"the s", b"the sea")[1]
+    (True, False)
+    """
     nxt: set[int] = set()
+    complete = False
     start = source.find(typed)
     while start != -1:
         end = start + len(typed)
-        if end < len(source) and source[end] != SEP:
-            nxt.add(source[end])
+        if not (typed and _word_byte(typed[0]) and start > 0 and _word_byte(source[start - 1])):
+            if end < len(source) and source[end] != SEP:
+                nxt.add(source[end])
+            complete |= not (typed and _word_byte(typed[-1]) and end < len(source) and _word_byte(source[end]))
         start = source.find(typed, start + 1)
-    found = source.find(typed) != -1
-    complete = bool(typed.strip()) and found and END in utf8_next(typed)  # parse_call strips spaces
     if not typed:
-        nxt = {b for b in nxt if b != ord(" ") and not 0x80 <= b < 0xC0}
+        starts = {i for i in range(len(source)) if i == 0 or not (_word_byte(source[i]) and _word_byte(source[i - 1]))}
+        nxt = {source[i] for i in starts if source[i] != ord(" ") and source[i] != SEP and not 0x80 <= source[i] < 0xC0}
+    complete = complete and bool(typed.strip()) and END in utf8_next(typed)  # parse_call strips spaces
     return nxt, complete
 
 

@@ -84,6 +84,13 @@ def test_copy_fields_follow_the_message_across_utf8(specs) -> None:
     assert set(grammar(prefix)) == {"乡".encode()[0], "|".encode()[0], END}  # 思 then 乡, or stop there
 
 
+def test_copy_fields_take_whole_latin_words(specs) -> None:
+    grammar = cf.CallGrammar(specs, message="lyrics about a summer road trip")
+    assert set(grammar(b"@l|h=")) == set(b"lasrt")  # a span starts where a word starts
+    assert END not in grammar(b"@l|h=summer ro") and END in grammar(b"@l|h=summer road")
+    assert END not in grammar(b"@l|h=mer") and not grammar(b"@l|h=mer")  # "mer" is inside "summer"
+
+
 def test_parse_call_errors(specs) -> None:
     with pytest.raises(ModelError):
         cf.parse_call("@nope|a=1", specs)

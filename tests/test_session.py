@@ -116,6 +116,7 @@ def test_state_round_trips_through_json() -> None:
 
 def test_ctrl_c_while_a_tool_runs_undoes_it(tmp_path, monkeypatch) -> None:
     import _thread
+    import signal
     import threading
     import time
 
@@ -124,14 +125,19 @@ def test_ctrl_c_while_a_tool_runs_undoes_it(tmp_path, monkeypatch) -> None:
     original, schema = toolkit.TOOLS["set_style"]
 
     def slow(session, **values):
-        time.sleep(1.5)  # long enough that a timer delayed by a loaded machine still fires while it runs
+        time.sleep(0.4)
         return original(session, **values)
 
+    # A job started in the background (`cmd &`) inherits SIGINT ignored, and then interrupt_main does nothing.
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
     monkeypatch.setitem(toolkit.TOOLS, "set_style", (slow, schema))
     session = make(tmp_path, fakes.scripted([("set_style", {"style": "jig"}), ("set_style", {"tempo": 99})], "ok"))
     timer = threading.Timer(0.1, _thread.interrupt_main)
     timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        respond(session, "a jig at 99")
-    timer.join()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            respond(session, "a jig at 99")
+    finally:
+        timer.join()
+        signal.signal(signal.SIGINT, before)
     assert session.state == SongState() and session.turns == []
