@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .chat_format import CallGrammar, FieldValues, chat_prompt, parse_call, tool_specs
+from .chat_mentions import unknown_keys
 from .errors import ModelError
 from .text_adapter import generate_text, score_text
 
@@ -119,6 +120,10 @@ class EmbeddedChat:
         user, result = last_exchange(conversation)
         if not user.strip():
             return "Tell me what you would like: a melody, chords, lyrics, or a check of your song."
+        wrong = unknown_keys(user) if result is None else []
+        if wrong:  # the grammar cannot write such a key, so the adapter would quietly pick another
+            return (f"{wrong[0]} is not a key I know: a key is a letter A to G, with # or b if you like "
+                    "(German H is B, as in 'B major').")
         specs = tool_specs(tools, self.values)
         grammar = CallGrammar(specs, message=" ".join(user.split()), reply_only=result is not None)
         started = time.perf_counter()

@@ -54,6 +54,19 @@ def named_keys(text: str) -> set[str]:
     return keys
 
 
+_NOT_A_KEY = re.compile(r"(?<![A-Za-z])([HJ-Zhj-z][#b]?)[ -]?(major|minor|dur|moll)\b|([HJ-Z])(大调|小调)", re.I)
+
+
+def unknown_keys(text: str) -> list[str]:
+    """Key names a person may write that are no key ("H major": German for B major), so the chat
+    can say so instead of quietly writing some other key.
+
+    >>> unknown_keys("a jig in H major"), unknown_keys("X小调"), unknown_keys("in a major key, or Bb minor")
+    (['H major'], ['X小调'], [])
+    """
+    return [m.group(0) for m in _NOT_A_KEY.finditer(text)]
+
+
 def han_number(text: str) -> int | None:
     """The value of a Chinese numeral up to 999 (None when it is not one).
 

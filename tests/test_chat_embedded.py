@@ -64,6 +64,8 @@ def test_embedded_model_calls_tools_validly_or_replies(checkpoint) -> None:
     learned = bound.invoke([HumanMessage("write a jig in D")])
     assert [(c["name"], c["args"]) for c in learned.tool_calls] == [("generate_melody", {"style": "irish-jig",
                                                                                          "key": "D"})]
+    wrong = bound.invoke([HumanMessage("write a jig in H major")])  # no key the grammar could write
+    assert not wrong.tool_calls and "H major is not a key" in wrong.content
 
 
 def test_after_a_tool_result_it_only_replies(checkpoint) -> None:
