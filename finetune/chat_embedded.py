@@ -32,7 +32,7 @@ UNSURE = {"en": "Sorry, I did not catch that. I can write a melody (name a style
                 "write lyrics, check or analyze your song, or export it.",
           "zh": "抱歉，我没听懂。我可以写旋律（说说风格、调性或小节数）、配和弦、写歌词、检查或分析乐曲，或者导出文件。"}
 _NUMBER = re.compile(r"\d+(?:/\d+)?")
-_KEY = re.compile(r"\b([A-G][#b]?)[ -]?(major|minor|dorian|mixolydian)\b|([A-G][#b]?)(大调|小调)")
+_KEY = re.compile(r"\b([A-G][#b]?)[ -]*(major|minor|dorian|mixolydian)\b|([A-G][#b]?)\s*(大调|小调)")
 
 
 def _facts(text: str) -> tuple[set[str], set[str]]:
@@ -67,6 +67,15 @@ def result_summary(result: str) -> str:
     """
     summary = result.split(": ", 1)[-1]
     return re.split(r"(?<=[.!?。])\s", summary, maxsplit=1)[0].strip()
+
+
+def _han(text: str) -> bool:
+    """Whether a text has Chinese characters: a reply after a tool must be in the person's language.
+
+    >>> _han("导出成MIDI文件"), _han("Export it")
+    (True, False)
+    """
+    return re.search(r"[\u3400-\u9fff]", text) is not None
 
 
 def last_exchange(conversation: Sequence[Mapping[str, Any]]) -> tuple[str, str | None]:
@@ -156,7 +165,7 @@ class EmbeddedChat:
         confident = logprob / (len(text.encode()) + 1) >= REPLY_MIN_LOGPROB
         if result is not None:
             checked, replaced = checked_reply(text, result)
-            if confident and not replaced:
+            if confident and not replaced and _han(text) == _han(user):  # and in the person's language
                 self.replaced = False
                 return checked
             self.replaced = True
