@@ -172,5 +172,5 @@ class EmbeddedChat:
             return result_summary(result)
         self.replaced = not confident or not text
         if self.replaced:
-            return UNSURE["zh" if re.search(r"[\u3400-\u9fff]", user) else "en"]
+            return UNSURE["zh" if _han(user) else "en"]
         return text
