@@ -56,6 +56,8 @@ train: corpus harmony-data
 		--threads 2 --no-progress
 	$(BIN)/tunesmith train chat checkpoints/default --run runs/adapter-chat --minutes 55 --lr 1.5e-3 --rank 32 \
 		--threads 2 --no-progress --resume
+	$(BIN)/tunesmith train chat checkpoints/default --run runs/adapter-chat --minutes 85 --lr 1.5e-3 --rank 32 \
+		--threads 2 --no-progress --resume
 	$(BIN)/python -c "from tunesmith.finetune.release import refresh_manifest; refresh_manifest('checkpoints/default')"
 
 clean:

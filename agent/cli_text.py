@@ -42,13 +42,17 @@ def train_lyrics_command(
     batch_tokens: int = typer.Option(2048, help="Padded tokens per batch."),
     threads: int = typer.Option(1, help="CPU threads."),
     pieces: bool = typer.Option(True, "--pieces/--bytes", help="Read and write BPE pieces (else bytes)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run from its checkpoint."),
+    previous_share: float = typer.Option(0.0, min=0.0, max=1.0,
+                                         help="Share of prompts that carry the line before (an experiment)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
 ) -> None:
-    """Train the lyrics adapter (verse line from language, length, theme words and rhyme word)."""
+    """Train the lyrics adapter (verse line from language, length, theme words, rhyme word, line before)."""
     from ..tools.lyrics_train import train_lyrics_adapter
 
     state = train_lyrics_adapter(text, base, run_dir=run, minutes=minutes, rank=rank, lr=lr,
-                                 batch_tokens=batch_tokens, threads=threads, show_progress=progress, pieces=pieces)
+                                 batch_tokens=batch_tokens, threads=threads, show_progress=progress, pieces=pieces,
+                                 resume=resume, previous_share=previous_share)
     keys = ("step", "epoch", "train_loss", "valid_loss", "tokens_per_s", "wall_s", "lines_en", "lines_zh", "words")
     typer.echo(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in state.items() if k in keys}))
     typer.echo(f"adapter: {base / 'adapters' / 'lyrics'}")

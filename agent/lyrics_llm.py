@@ -48,7 +48,7 @@ class LLMDrafter:
     name: str = "configured LLM"
 
     def prompt(self, *, theme: str, syllables: int, stress_pattern: str, rhyme_with: str | None, lang: str,
-               contour: str = "") -> str:
+               contour: str = "", previous: str = "") -> str:
         zh = lang == "zh"
         rhyme = (f", and its last {'character' if zh else 'word'} must rhyme with '{rhyme_with}'"
                  f" (not the same {'character' if zh else 'word'})." if rhyme_with else ".")
@@ -58,12 +58,14 @@ class LLMDrafter:
         return render("lyrics_line", candidates=self.candidates, language=_LANGUAGES.get(lang, lang), theme=theme,
                       count=syllables, unit="Chinese characters" if zh else "syllables", rhyme_rule=rhyme,
                       unit_singular="character" if zh else "syllable", stress_pattern=stress_pattern,
-                      stress_rule=stress, contour=contour or "none")
+                      stress_rule=stress, contour=contour or "none",
+                      previous=previous or "(none: this is the first line)")
 
     def draft_line(self, *, theme: str, syllables: int, stress_pattern: str, rhyme_with: str | None,
-                   lang: str, seed: int, contour: str = "") -> list[str]:
+                   lang: str, seed: int, contour: str = "",
+                   previous: str = "") -> list[str]:
         prompt = self.prompt(theme=theme, syllables=syllables, stress_pattern=stress_pattern,
-                             rhyme_with=rhyme_with, lang=lang, contour=contour)
+                             rhyme_with=rhyme_with, lang=lang, contour=contour, previous=previous)
         try:
             answer = self.chat_model.invoke(prompt)
         except Exception as err:  # the provider's own error types vary; write_lyrics reports ValueError

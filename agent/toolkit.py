@@ -22,16 +22,13 @@ from ..tokenization.music import Melody, Song, parse_meter
 from ..tokenization.styles import STYLE_NAMES
 from ..tokenization.view import render_terminal
 from ..tools.errors import ToolError
+from ..finetune.chat_router import TOOL_TASKS  # which task each tool serves (routing)
 from . import tool_args
 from .errors import AgentError
 from .state import SongState, add_files, melody_controls, update_settings, with_song
 
 log = logging.getLogger(__name__)
 
-# Which task of ../shared/dev-prompts.jsonl each tool serves (for routing evaluation).
-TOOL_TASKS = {"set_style": "style", "generate_melody": "melody", "continue_melody": "melody",
-              "regenerate_bars": "melody", "vary_melody": "melody", "recommend_chords": "chords",
-              "write_lyrics": "lyrics", "check_theory": "check", "analyze_melody": "analyze", "export_song": "export"}
 Result = tuple[str, dict[str, Any]]
 
 

@@ -29,6 +29,7 @@ from ..tools import lyrics_en as en
 from ..tools import lyrics_zh as zh
 from ..tools.errors import ToolError
 from ..tools.lyrics import write_lyrics
+from ..tools.lyrics_model import theme_hints
 from ..tools.lyrics_slots import lyric_slots
 
 ENGLISH_SONGS = ("leadSheet/fosterBrownHair.mxl", "leadSheet/berlinAlexandersRagtime.mxl",
@@ -121,6 +122,7 @@ def generated(records: list[dict], *, lang: str, seed: int, rhyme: str, theme: s
     drafters, drafts, examples = set(), 0, []
     rng = random.Random(seed)
     control_chars = _control_chars() if lang == "zh" else []
+    hints, on_theme = theme_hints(theme, lang), 0
     for k, record in enumerate(records):
         song = record_to_song(record)
         try:
@@ -141,6 +143,7 @@ def generated(records: list[dict], *, lang: str, seed: int, rhyme: str, theme: s
             held_free = all(notes[i].lyric is None for s in phrase.slots for i in s.notes[1:])
             slot_ok += heads_sung and held_free and len(line.syllables) == phrase.syllables
             slot_n += 1
+            on_theme += bool(hints & set(line.text.lower().split() if lang == "en" else line.text))
             last = line.text.split()[-1] if lang == "en" else line.text
             if line.group in heads:
                 rhyme_n += 1
@@ -158,6 +161,7 @@ def generated(records: list[dict], *, lang: str, seed: int, rhyme: str, theme: s
                            "seconds_per_song": round(statistics.mean(seconds), 2) if seconds else None,
                            "seconds_per_line": round(sum(seconds) / slot_n, 3) if slot_n else None,
                            "drafts_per_line": round(drafts / slot_n, 2) if slot_n else None,
+                           "on_theme": round(on_theme / slot_n, 3) if slot_n else None,  # a theme word in the line
                            "drafter": sorted(drafters), "examples": examples}
     if lang == "en":
         out |= pooled(rows)

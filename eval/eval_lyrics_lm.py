@@ -2,7 +2,9 @@
 held-out corpus lines (the poems `tools.lyrics_train` holds out), unconstrained.
 
 Per byte, so an adapter that writes bytes and one that writes BPE pieces compare directly: a
-line's likelihood is the same event whichever units spell it.
+line's likelihood is the same event whichever units spell it.  The prompts stand alone (no line
+before); an adapter trained with the line before is also scored with it, on the same lines, so
+the two figures say how much the line before tells it.
 
     python -m tunesmith.eval.eval_lyrics_lm --checkpoint checkpoints/default --out eval/results/lyrics_lm.json
     python -m tunesmith.eval.eval_lyrics_lm --checkpoint A --checkpoint B   # two adapters, same lines
@@ -37,29 +39,55 @@ def adapter_figures(checkpoint: Path, pairs: list[tuple[str, str]]) -> dict[str,
     runtime.use("lyrics")
     folder = adapter_dir(checkpoint, "lyrics")
     pieces = PieceTable.load(folder) if (folder / PIECES_FILE).is_file() else None
-    totals: dict[str, list[float]] = {}
+    reads_previous = _reads_previous(folder)
+    totals: dict[str, dict[str, list[float]]] = {}
     started = time.perf_counter()
-    for prompt, target in pairs:
-        lang = "zh" if prompt.startswith("zh") else "en"
+
+    def add(kind: str, lang: str, prompt: str, target: str) -> None:
         logprob = score_text(runtime.model, runtime.codec, task="lyrics", prompt=prompt, targets=[target],
                              pieces=pieces)[0]
-        row = totals.setdefault(lang, [0.0, 0.0, 0.0])
+        row = totals.setdefault(kind, {}).setdefault(lang, [0.0, 0.0, 0.0])
         row[0] -= logprob
         row[1] += len(target.encode("utf-8")) + 1  # the bytes and the end of the line
         row[2] += 1
+
+    for prompt, target in pairs:
+        lang = "zh" if prompt.startswith("zh") else "en"
+        alone = prompt.split(" / ", 1)[0]
+        add("alone", lang, alone, target)
+        if reads_previous and alone != prompt:  # the same lines, with and without the line before
+            add("previous", lang, prompt, target)
+            add("previous_control", lang, alone, target)
     samples = [generate_text(runtime.model, runtime.codec, task="lyrics", prompt=lyrics_prompt(lang, n, words, rhyme),
                              max_new_tokens=80, pieces=pieces) for lang, n, words, rhyme in SAMPLE_PROMPTS]
     return {"checkpoint": str(checkpoint), "writes": "pieces" if pieces is not None and pieces.targets else "bytes",
-            "nats_per_byte": {lang: round(row[0] / row[1], 4) for lang, row in sorted(totals.items())},
-            "lines": {lang: int(row[2]) for lang, row in sorted(totals.items())},
+            "nats_per_byte": _per_byte(totals.get("alone", {})),
+            "lines": {lang: int(row[2]) for lang, row in sorted(totals.get("alone", {}).items())},
+            "reads_previous_line": reads_previous,
+            "with_previous_line": _per_byte(totals.get("previous", {})),
+            "same_lines_without": _per_byte(totals.get("previous_control", {})),
             "seconds": round(time.perf_counter() - started, 1), "greedy_samples": samples}
+
+
+def _per_byte(totals: dict[str, list[float]]) -> dict[str, float]:
+    return {lang: round(row[0] / row[1], 4) for lang, row in sorted(totals.items())}
+
+
+def _reads_previous(folder: Path) -> bool:
+    from ..tools.lyrics_train import PROMPT_FILE
+
+    try:
+        return bool(json.loads((folder / PROMPT_FILE).read_text()).get("previous_line"))
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def held_out_pairs(text_dir: Path, count: int, seed: int) -> list[tuple[str, str]]:
     """`count` (prompt, line) pairs of held-out poems, drawn as the trainer draws its valid set."""
     lines, words, chars = lyrics_data(text_dir)
     valid = [ln for ln in lines if ln.valid]
-    pairs = pair_source(valid, rhyme_index(lines, words, chars), en_per_epoch=len(valid))(random.Random(seed))
+    pairs = pair_source(valid, rhyme_index(lines, words, chars), en_per_epoch=len(valid),
+                        previous_share=0.8)(random.Random(seed))  # scored without it too (adapter_figures)
     return random.Random(seed).sample(pairs, min(count, len(pairs)))
 
 

@@ -5,7 +5,7 @@
 eval/ may not import agent/, so this drives the real command line: it writes one batch file
 (every prompt gets the same small melody, so tools that need a song have one), runs
 `tunesmith batch FILE --out DIR --model SPEC --jobs N` and reads results.jsonl.  The first
-tool call of a prompt decides its task (TOOL_TASKS below, a copy of agent/toolkit.py's);
+tool call of a prompt decides its task (finetune.chat_router.TOOL_TASKS);
 no tool call means "chat".  Arguments are right when every expected one matches after
 normalisation (key "D minor" == key "D" + mode "minor", case, ints); extra ones are allowed
 but counted.  Timing: per-turn seconds from the results (p50/p90, all turns and turns with
@@ -27,16 +27,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from ..finetune.chat_router import TOOL_TASKS
 from ..tokenization.errors import MusicValueError
 from ..tokenization.music import parse_key
 
 ROOT = Path(__file__).resolve().parents[1]
 SET_FILES = {"dev": ROOT.parent / "shared" / "dev-prompts.jsonl",
-             "heldout": ROOT / "eval" / "data" / "heldout-prompts.jsonl"}
-# A copy of agent/toolkit.py TOOL_TASKS (eval must not import agent/); test_eval_routing checks they agree.
-TOOL_TASKS = {"set_style": "style", "generate_melody": "melody", "continue_melody": "melody",
-              "regenerate_bars": "melody", "vary_melody": "melody", "recommend_chords": "chords",
-              "write_lyrics": "lyrics", "check_theory": "check", "analyze_melody": "analyze", "export_song": "export"}
+             "heldout": ROOT / "eval" / "data" / "heldout-prompts.jsonl",
+             "heldout-b": ROOT / "eval" / "data" / "heldout-b-prompts.jsonl",
+             "heldout-c": ROOT / "eval" / "data" / "heldout-c-prompts.jsonl"}
 # Schema defaults of agent/tool_args.py: an omitted argument whose default is the expected value is right.
 DEFAULTS = {"generate_melody": {"bars": 8}, "continue_melody": {"bars": 8}, "recommend_chords": {"k": 3, "seed": 0},
             "export_song": {"format": "all"}}

@@ -95,8 +95,6 @@ def _render(rng: random.Random, template: str, tool: str, lang: str, *, genres: 
         text, new = fill_word(rng, "extras", lang, tool, genres=genres, taken=args)
         args.update(new)
         pieces[index] = (text, False)
-    if tool == "write_lyrics" and "lang" not in args:
-        args["lang"] = lang  # the request's own language is clear enough
     return _surface(rng, pieces, lang), args
 
 
@@ -181,11 +179,11 @@ def result_example(rng: random.Random, lang: str, *, genres: bool = False) -> Ch
     return ChatExample(lang, user, tool, _ordered(tool, args), tool_result, reply)
 
 
-def chat_examples(*, seed: int, count: int, genres: bool = False) -> list[ChatExample]:
+def chat_examples(*, seed: int, count: int, genres: bool = True) -> list[ChatExample]:
     """`count` dialogues, the same for the same seed: ~70% calls, 15% replies, 15% results, half EN/ZH.
 
-    genres=True names Chinese genres by their slugs (chinese-han-shange); by default they are
-    chinese-han, as ../shared/dev-prompts.jsonl expects.
+    genres=True (the default) names Chinese genres by their slugs (chinese-han-shange), as the chat
+    grammar writes them (a named genre is the style stated); genres=False makes them chinese-han.
     """
     rng = random.Random(seed)
     out = []

@@ -13,14 +13,16 @@ two tools takes two messages.  Decoding is greedy, so the same conversation gets
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .chat_format import CallGrammar, FieldValues, chat_prompt, parse_call, tool_specs
-from .chat_mentions import unknown_keys
+from .chat_format import (TOOL_CODES, CallGrammar, FieldValues, ToolSpec, chat_prompt, parse_call, stated_values,
+                          tool_specs)
+from .chat_mentions import stated, unknown_keys
 from .errors import ModelError
 from .text_adapter import generate_text, score_text
 
@@ -97,6 +99,25 @@ def last_exchange(conversation: Sequence[Mapping[str, Any]]) -> tuple[str, str |
     return user, result
 
 
+def adapter_task_probs(runtime: Any, user: str, tools: Sequence[str], *, pieces: Any = None) -> dict[str, float]:
+    """The chat adapter's probability of each task (chat_router.TOOL_TASKS; "chat" for a reply),
+    read off its first output bytes: '@' or not, then the tool code."""
+    from .chat_router import CHAT_TASK, tasks_of
+
+    names = list(tools)
+    targets = ["@", *("@" + TOOL_CODES.get(name, name) for name in names)]
+    runtime.use(CHAT_ADAPTER)
+    scores = score_text(runtime.model, runtime.codec, task="chat", prompt=chat_prompt(user), targets=targets,
+                        pieces=pieces, eos=False)
+    call = math.exp(scores[0])
+    each = [math.exp(s) for s in scores[1:]]
+    total = sum(each) or 1.0
+    probs = {CHAT_TASK: max(1.0 - call, 1e-9)}
+    for task, members in tasks_of(names).items():
+        probs[task] = call * sum(each[names.index(n)] for n in members) / total
+    return probs
+
+
 class EmbeddedChat:
     """Backend over a Runtime whose checkpoint has a chat adapter (loaded lazily, shared, locked)."""
 
@@ -109,6 +130,8 @@ class EmbeddedChat:
         self.last_seconds = 0.0
         self.replaced = False  # whether the last reply was swapped for the tool's summary
         self._pieces: Any = None
+        self._router: Any = None
+        self.last_route: dict[str, Any] = {}  # the task scores of the last first-turn decision
 
     def check(self) -> None:
         """Load the model now; a clear ModelError when the checkpoint has no chat adapter."""
@@ -122,6 +145,12 @@ class EmbeddedChat:
 
             folder = adapter_dir(runtime.directory, CHAT_ADAPTER)
             self._pieces = PieceTable.load(folder) if (folder / PIECES_FILE).is_file() else False
+        if self._router is None:
+            from .chat_router import ROUTER_FILE, Router
+            from .lora import adapter_dir
+
+            folder = adapter_dir(runtime.directory, CHAT_ADAPTER)
+            self._router = Router.load(folder) if (folder / ROUTER_FILE).is_file() else False
 
     def complete(self, conversation: Sequence[Mapping[str, Any]], *, tools: Sequence[Mapping[str, Any]] = (),
                  max_new_tokens: int = 384, temperature: float = 0.0) -> str:
@@ -134,12 +163,15 @@ class EmbeddedChat:
             return (f"{wrong[0]} is not a key I know: a key is a letter A to G, with # or b if you like "
                     "(German H is B, as in 'B major').")
         specs = tool_specs(tools, self.values)
-        grammar = CallGrammar(specs, message=" ".join(user.split()), reply_only=result is not None)
         started = time.perf_counter()
         self.check()
         runtime = self._runtime()
         with self._lock:
             runtime.use(CHAT_ADAPTER)
+            reply_only, only = result is not None, None
+            if result is None and specs and self._router:
+                reply_only, only = self._route(runtime, user, specs)
+            grammar = CallGrammar(specs, message=" ".join(user.split()), reply_only=reply_only, only=only)
             text = generate_text(runtime.model, runtime.codec, task="chat", prompt=chat_prompt(user, tool_result=result),
                                  allowed=grammar, max_new_tokens=max_new_tokens,
                                  pieces=self._pieces or None)
@@ -153,6 +185,22 @@ class EmbeddedChat:
         name, args = call
         self.replaced = False
         return "<tool_call>" + json.dumps({"name": name, "arguments": args}, ensure_ascii=False) + "</tool_call>"
+
+    def _route(self, runtime: Any, user: str, specs: Mapping[str, ToolSpec]) -> tuple[bool, list[str] | None]:
+        """(reply only?, the tools of the chosen task): the task with the highest product of the
+        adapter's (tempered) probability and the router's (chat_router.combine)."""
+        from .chat_router import CHAT_TASK, combine, tasks_of
+
+        groups = tasks_of(list(specs))
+        adapter = adapter_task_probs(runtime, user, list(specs), pieces=self._pieces or None)
+        router = self._router.probs(user)
+        best = combine(adapter, router)[0]
+        self.last_route = {"adapter": adapter, "router": {t: router.get(t) for t in adapter}, "task": best}
+        if best == CHAT_TASK:
+            return True, None
+        said = stated(" ".join(user.split()))  # of the task's tools, those that take most of what was said
+        cover = {name: sum(bool(stated_values(f, said)) for f in specs[name].fields) for name in groups[best]}
+        return False, [name for name, n in cover.items() if n == max(cover.values())]
 
     def _reply(self, runtime: Any, text: str, *, user: str, result: str | None) -> str:
         """The adapter's reply when it is confident and names only facts the tool reported; else the

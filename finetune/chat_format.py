@@ -28,12 +28,17 @@ from typing import Any
 from ..tokenization.music import MODES
 from ..tokenization.styles import STYLE_NAMES
 from ..tokenization.vocab import METERS
-from .chat_mentions import named_keys, named_numbers
+from .chat_mentions import named_keys, named_numbers, stated
+from .chat_spans import phrase_edges, phrase_marks
 from .errors import ModelError
 from .text_adapter import END, utf8_next
 
 CALL, SEP, EQ = ord("@"), ord("|"), ord("=")
 TONICS = ("C", "C#", "Db", "D", "D#", "Eb", "E", "F", "F#", "Gb", "G", "G#", "Ab", "A", "A#", "Bb", "B")
+# Fields whose values a message states in words chat_mentions.stated knows; the adapter's own guesses
+# there were mostly inventions (mood=sad for "a jig in 6/8"), so they take only what was stated.
+STATED_ONLY = frozenset({"style", "mood", "mode", "meter", "per", "format", "voice", "lang", "rhyme", "range",
+                         "bars", "seed"})  # a bar count or seed only as "16 bars", "seed 7" ("一点" is no bars=1)
 MAX_REPLY_BYTES = 160
 MAX_MESSAGE_BYTES = 400  # the prompt keeps the end of a longer message
 MAX_RESULT_BYTES = 200
@@ -166,15 +171,22 @@ def _word_byte(b: int) -> bool:
     return b < 0x80 and chr(b).isalnum()
 
 
-def _copy_next(typed: bytes, source: bytes) -> tuple[set[int], bool]:
+def _copy_next(typed: bytes, source: bytes,
+               edges: tuple[frozenset[int], frozenset[int], tuple[int, ...]] | None = None) -> tuple[set[int], bool]:
     """Bytes that extend `typed` as a span of `source` (no '|'); complete at a character boundary.
 
     Latin words are copied whole: a span starts and ends at word edges, so "some lyr" or "mer"
     (from "summer") cannot be a theme.  Chinese has no spaces; any span of characters is fine.
 
+    `edges` (starts, ends, marks: byte offsets, chat_spans) narrows a span to a phrase.
+
     >>> _copy_next(b"", b"the sea")[0] == {ord("t"), ord("s")}, _copy_next(b"the s", b"the sea")[1]
     (True, False)
+    >>> _copy_next(b"", b"about the sea", (frozenset({6}), frozenset({13}), ()))[0] == {ord("t")}
+    True
     """
+    if edges is not None and edges[0] and edges[1]:
+        return _edge_next(typed, source, *edges)
     nxt: set[int] = set()
     complete = False
     start = source.find(typed)
@@ -192,21 +204,57 @@ def _copy_next(typed: bytes, source: bytes) -> tuple[set[int], bool]:
     return nxt, complete
 
 
+def _edge_next(typed: bytes, source: bytes, starts: frozenset[int], ends: frozenset[int],
+               marks: tuple[int, ...]) -> tuple[set[int], bool]:
+    """`_copy_next` for spans that start in `starts`, end in `ends` and cross none of `marks`."""
+    nxt: set[int] = set()
+    complete = False
+    for start in starts:
+        end = start + len(typed)
+        if source[start:end] != typed:
+            continue
+        stop = min((m for m in marks if m >= start), default=len(source))
+        if end > stop:
+            continue
+        complete |= bool(typed) and end in ends
+        if any(end < e <= stop for e in ends):
+            nxt.add(source[end])
+    return nxt, complete and END in utf8_next(typed)
+
+
 class CallGrammar:
-    """`allowed(prefix)` for the adapter's output: a reply or a valid call of one of `specs`.
+    """`allowed(prefix)` for the adapter's output: a reply or a valid call of one of `specs`
+    (only a reply with reply_only; only a call of the tools named in `only` when it is given).
 
-    A key or integer argument is offered only with a value the message names (chat_mentions);
-    a required one is never left without values."""
+    Nothing is invented: a key or integer argument is offered only with a value the message names,
+    a style, mood, mode, meter, chord rate, format, voice, language, rhyme scheme or range only with
+    one it states (chat_mentions), a theme only as a phrase of the message (chat_spans); what the message states
+    must be passed, and a required field is never left without values."""
 
-    def __init__(self, specs: Mapping[str, ToolSpec], *, message: str, reply_only: bool = False) -> None:
+    def __init__(self, specs: Mapping[str, ToolSpec], *, message: str, reply_only: bool = False,
+                 only: Collection[str] | None = None) -> None:
         self.specs = {TOOL_CODES.get(name, name): spec for name, spec in specs.items()}
         self.source = message.encode()
         self.reply_only = reply_only or not self.specs
-        self.names = [code.encode() for code in self.specs]
+        self.call_only = only is not None and not self.reply_only  # a call of one of the `only` tools
+        self.names = [code.encode() for code, spec in self.specs.items() if only is None or spec.name in only]
         self.keys, self.numbers = named_keys(message), named_numbers(message)
+        self.stated = stated(message)
+        starts, ends = phrase_edges(message)
+        marks = phrase_marks(message)
+        reachable = any(s < e <= min((m for m in marks if m >= s), default=len(self.source)) for s in starts for e in ends)
+        self.edges = (starts, ends, marks) if reachable else None  # else any span of whole words
+
+    def must(self, spec: ToolSpec) -> frozenset[str]:
+        """The fields a call of `spec` must carry: the required ones and those the message states."""
+        return spec.required | {f.name for f in spec.fields if stated_values(f, self.stated)}
 
     def said(self, fld: Field, spec: ToolSpec) -> list[str] | None:
         """The values of `fld` the message names (None: not restricted)."""
+        if values := stated_values(fld, self.stated):
+            return values
+        if fld.name in STATED_ONLY:  # said in so many words, or not at all
+            return [] if fld.name not in spec.required else None
         if fld.name == "key" and fld.kind == "enum":
             values = [v for v in fld.values if v in self.keys]
         elif fld.kind == "int":
@@ -217,6 +265,8 @@ class CallGrammar:
 
     def __call__(self, prefix: bytes) -> Collection[int]:
         if not prefix:
+            if self.call_only:
+                return {CALL}
             starts = set(utf8_next(b"")) - {END, ord("\n"), ord(" ")}
             return starts - {CALL} if self.reply_only else starts | {CALL}
         if prefix[0] != CALL:
@@ -228,8 +278,8 @@ class CallGrammar:
             nxt, complete = _continuations(self.names, name)
             if complete:
                 spec = self.specs[name.decode()]
-                nxt |= {SEP} if spec.fields else set()
-                nxt |= {END} if not spec.required else set()
+                nxt |= {SEP} if any(self.said(f, spec) != [] for f in spec.fields) else set()
+                nxt |= {END} if not self.must(spec) else set()
             return nxt
         spec = self.specs[name.decode()]
         codes = {FIELD_CODES.get(f.name, f.name): f.name for f in spec.fields}
@@ -237,11 +287,12 @@ class CallGrammar:
         order = [f.name for f in spec.fields]
         after = order.index(done[-1]) + 1 if done else 0
         remaining = []
-        for f in spec.fields[after:]:  # never skip past a required field that is still missing
+        must = self.must(spec)
+        for f in spec.fields[after:]:  # never skip past a required or stated field that is still missing
             if self.said(f, spec) == []:
                 continue
             remaining.append(f)
-            if f.name in spec.required:
+            if f.name in must:
                 break
         current = parts[-1]
         if b"=" not in current:
@@ -257,14 +308,30 @@ class CallGrammar:
         elif fld.kind == "int":
             nxt, complete = _int_next(typed, fld.low, fld.high)
         else:
-            nxt, complete = _copy_next(typed, self.source)
+            nxt, complete = _copy_next(typed, self.source, self.edges if fld.name == "theme" else None)
         if complete:
             later = [f for f in spec.fields[order.index(fld.name) + 1:] if self.said(f, spec) != []]
             if later:
                 nxt.add(SEP)
-            if spec.required <= {*done, fld.name}:
+            if must <= {*done, fld.name}:
                 nxt.add(END)
         return nxt
+
+
+def stated_values(fld: Field, said: Mapping[str, Sequence[str | int]]) -> list[str]:
+    """The values of `fld` among those a message states (chat_mentions.stated) that the field takes.
+
+    >>> stated_values(Field("bars", "int", low=1, high=64), {"bars": [8, 99]})
+    ['8']
+    >>> stated_values(Field("mood", "enum", ("sad", "calm")), {"mood": ["epic"]})
+    []
+    """
+    values = said.get(fld.name, ())
+    if fld.kind == "int":
+        return [str(v) for v in values if isinstance(v, int) and fld.low <= v <= fld.high]
+    if fld.kind == "enum":
+        return [str(v) for v in values if str(v) in fld.values]
+    return [str(v) for v in values if fld.name in STATED_ONLY]  # a rhyme scheme, a range
 
 
 def parse_call(text: str, specs: Mapping[str, ToolSpec]) -> tuple[str, dict[str, Any]] | None:

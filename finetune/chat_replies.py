@@ -12,6 +12,14 @@ _CAN_ZH = ("我可以写各种民间风格的旋律，续写、变奏，配和�
 
 EN_GROUPS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     ((
+       "how do i get a midi file into garageband?", "how do I open the MIDI file in Ableton?",
+       "can I use the midi file in Logic?", "how do I quantize notes in my DAW?", "how do i import this into my daw",
+       "what program opens a musicxml file?", "how do I print the score?", "which DAW should a beginner use?",
+     ), (
+       "Drag the .mid file from the session folder onto a track in your DAW; MusicXML opens in MuseScore.",
+       "Most DAWs import MIDI by dragging the .mid file onto a track. For sheet music, open the MusicXML in MuseScore.",
+     )),
+    ((
        "hi", "hello", "hey there", "good morning", "hi tunesmith", "hello!", "hey", "good evening",
      ), (
        "Hi! Tell me what tune you'd like, e.g. a jig in D or a sad melody in A minor.",
@@ -202,6 +210,12 @@ EN_GROUPS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
 )
 
 ZH_GROUPS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    ((
+       "MIDI文件怎么导入库乐队？", "怎么在手机上打开MIDI文件？", "用什么软件打开MusicXML？", "MIDI怎么导进编曲软件",
+       "乐谱怎么打印出来？", "新手用什么宿主软件好？",
+     ), (
+       "把会话文件夹里的.mid文件拖到编曲软件的音轨上就行；MusicXML可以用MuseScore打开和打印。",
+     )),
     ((
        "你好", "嗨", "早上好", "哈喽", "你好呀", "晚上好",
      ), (

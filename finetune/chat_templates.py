@@ -79,6 +79,7 @@ EN: dict[str, tuple[str, ...]] = {
         "{hey}fewer chords, {per}", "{hey}reharmonize {this} {cstyle}", "{hey}chord it {per}",
         "{hey}sugest some chords", "{hey}backing chords {cstyle} {pls}",
         "{hey}what chord progression should i use {key}?", "{hey}harmonize {this} {seed}",
+        "{hey}show me {k} harmonizations", "{hey}{k}, alternative harmonizations please", "{hey}i can't figure out what harmony fits under {this}, any ideas?", "{hey}what harmony would work under {this}?", "{hey}a four-part harmonization {cstyle}", "{hey}harmonize {this} for a choir {cstyle}", "{hey}reharmonize {this} {key}", "{hey}harmonize it assuming it's {key}", "{hey}give me {cmood} chords for {this}", "{hey}the chords change too often, {per}", "{hey}chord symbols for {this}, {per}", "{hey}harmonise it so it sounds {cmood}", "{hey}can I see a few alternatives? {k}",
     ),
     "write_lyrics": (
         "{hey}write lyrics about {theme}{pls}", "{hey}lyrics for {this} about {theme}",
@@ -106,6 +107,7 @@ EN: dict[str, tuple[str, ...]] = {
         "{hey}check the chords against the melody", "{hey}validate {this}", "{hey}cheque the melody for errors",
         "{hey}are the leaps ok?", "{hey}is it in range for a {voice} voice?", "{hey}check if it ends on the tonic",
         "{hey}proofread the music", "{hey}check for theory issues{pls}",
+        "{hey}could a {voice} sing {this}?", "{hey}check whether a {voice} could sing it", "{hey}any voice-leading mistakes in the chords?", "{hey}any mistakes in the chords?", "{hey}is the voice leading ok?", "{hey}is {this} too high for a {voice}?", "{hey}check the harmony for errors{pls}", "{hey}is {this} comfortable for a {voice}?",
     ),
     "analyze_melody": (
         "{hey}analyze {this}", "{hey}what key is {this} in?", "{hey}analyse the tune{pls}", "{hey}what's the key?",
@@ -116,6 +118,7 @@ EN: dict[str, tuple[str, ...]] = {
         "{hey}wat key is this", "{hey}identify the key of {this}", "{hey}how many bars is {this}?",
         "{hey}look at {this} and tell me the key", "{hey}what kind of tune is this?", "{hey}run an analysis{pls}",
         "{hey}what key is the file in?", "{hey}summarize {this}", "{hey}is this major or minor?",
+        "{hey}which style is {this} closest to?", "{hey}what style does {this} sound closest to?", "{hey}give me a quick breakdown of {this}", "{hey}what genre would you call {this}?", "{hey}how would you describe {this}?", "{hey}what's the time signature of {this}?", "{hey}tell me the key, meter and range of {this}", "{hey}what kind of folk tune does {this} resemble?",
     ),
     "export_song": (
         "{hey}export {this} in {format}", "{hey}save this as {format}{pls}", "{hey}export to {format}",
@@ -139,6 +142,7 @@ EN: dict[str, tuple[str, ...]] = {
         "{hey}make the next one a {style}", "{hey}i like {mood} music, keep that in mind",
         "{hey}lets go {mood} {tempo}", "{hey}faster, {tempo}", "{hey}{mode} please, and {mood}",
         "{hey}something {mood} {mode}",
+        "{hey}from now on use {keyn}", "{hey}going forward, keep everything {mood}", "{hey}switch to {meter} for the next ones, but don't write anything yet", "{hey}remember that i prefer {style}", "{hey}just set {keyn} for later, no melody yet", "{hey}for future melodies: {mood}, {tempo}", "{hey}change the default style to {style}", "{hey}from here on, make them {mood}", "{hey}set the mood to {mood} for later", "{hey}the next ones should be in {meter}", "{hey}use {mode} from now on{pls}", "{hey}for everything after this, {keyn}", "{hey}set it to {style} for later, no new tune yet", "{hey}make the next melodies {mood}",
     ),
 }
 
@@ -185,6 +189,7 @@ ZH: dict[str, tuple[str, ...]] = {
         "{hey}{cmood}一点的和弦进行", "{hey}给{this}加伴奏和弦，{per}", "{hey}按{cstyle}配和声", "{hey}和声配置一下", "{hey}帮忙配下和弦",
         "{hey}{key}，{cmood}，来个和弦进行", "{hey}少一点和弦变化，{per}", "{hey}重新配和弦{seed}", "{hey}配和弦吧，要{cstyle}的", "{hey}配和玄",
         "{hey}和弦进行推荐，{pbars}，{key}", "{hey}这首歌配什么和弦",
+        "{hey}和弦换得太频繁了，{per}", "{hey}给我{k}和声方案", "{hey}不知道这段旋律下面配什么和声好", "{hey}按{key}给{this}配和弦", "{hey}配四声部和声，{cstyle}", "{hey}和旋{per}", "{hey}配一套{cmood}的和弦", "{hey}给{this}配和弦，做成{cstyle}的",
     ),
     "write_lyrics": (
         "{hey}给{this}写歌词，主题是{theme}", "{hey}写一段关于{theme}的歌词", "{hey}填词，主题{theme}", "{hey}帮我写{lang}歌词，关于{theme}",
@@ -202,6 +207,7 @@ ZH: dict[str, tuple[str, ...]] = {
         "{hey}检查和弦跟旋律合不合", "{hey}验证一下{this}", "{hey}跳进是不是太大了？", "{hey}结尾是不是落在主音上？", "{hey}帮我看看有没有错", "{hey}检察一下乐理",
         "{hey}这段有没有毛病", "{hey}给{this}做个乐理检查", "{hey}{voice}的音域够不够", "{hey}查一下有没有平行五八度", "{hey}有乐理错误吗？",
         "{hey}和声里有平行五度吗？",
+        "{hey}和弦有没有声部进行的错误？", "{hey}{voice}唱得了吗？", "{hey}检查一下和声有没有错", "{hey}{this}对{voice}来说太高了吗？",
     ),
     "analyze_melody": (
         "{hey}分析一下{this}", "{hey}{this}用的是什么调？", "{hey}这是什么调", "{hey}分析这首曲子", "{hey}这首歌是几拍的？", "{hey}{this}是什么风格？",
@@ -210,6 +216,7 @@ ZH: dict[str, tuple[str, ...]] = {
         "{hey}这个文件是什么调", "{hey}描述一下{this}", "{hey}这首歌属于什么风格", "{hey}分析一下调式和风格", "{hey}这首曲子是什么调的？", "{hey}调是啥",
         "{hey}帮我看看{this}的调",
         "{hey}这段旋律用了什么调式？", "{hey}帮我看看这首曲子的调和拍子", "{hey}分析一下我刚导入的文件",
+        "{hey}{this}最接近哪种风格？", "{hey}{this}像哪种民歌？", "{hey}{this}属于哪一类曲子", "{hey}简单分析一下{this}", "{hey}{this}听起来像什么风格",
     ),
     "export_song": (
         "{hey}导出成{format}吧", "{hey}保存为{format}", "{hey}把{this}导出为{format}", "{hey}给我{format}", "{hey}导出",
@@ -226,5 +233,6 @@ ZH: dict[str, tuple[str, ...]] = {
         "{hey}节拍用{meter}", "{hey}改为{style}风格", "{hey}速度{tempo_n}左右", "{hey}感觉要{mood}", "{hey}用{keyn}，{mood}一点",
         "{hey}来点{mood}的氛围", "{hey}风格：{style}，速度{tempo_n}", "{hey}设置成{keyn}，{tempo}", "{hey}想要{mood}一些，慢一点",
         "{hey}{mood}的，快一点", "{hey}下一首用{style}", "{hey}调式用{mode}", "{hey}氛围{mood}，拍子{meter}", "{hey}我想要点{mood}的东西",
+        "{hey}以后都用{keyn}", "{hey}之后的曲子都要{mood}一点", "{hey}接下来的旋律都用{style}风格", "{hey}先把速度设成{tempo_n}，先不用写", "{hey}记住我喜欢{style}", "{hey}以后默认用{meter}", "{hey}后面的曲子都改成{keyn}", "{hey}从现在开始要{mood}的", "{hey}把默认设置改成{keyn}，{meter}", "{hey}接下来的曲子我想要{mood}一点的感觉", "{hey}以后的旋律都{mood}一些", "{hey}先设好{style}风格，等会儿再写",
     ),
 }

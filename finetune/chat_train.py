@@ -1,4 +1,5 @@
-"""Training the embedded chat adapter on synthetic dialogues (chat_data.py) in the chat format.
+"""Training the embedded chat adapter on synthetic dialogues (chat_data.py) in the chat format, and
+the bag-of-words router saved beside it (chat_router.py).
 
 Every epoch draws a fresh set of dialogues from the templates (a new seed per epoch), so the
 adapter sees more paraphrases than one fixed set would hold; validation uses a fixed seed that
@@ -62,8 +63,13 @@ def train_chat_adapter(base_dir: str | Path, *, run_dir: str | Path, per_epoch: 
         return chat_pairs(seed=rng.randrange(1 << 30) if rng is not None else 0, count=per_epoch,
                           result_share=RESULT_SHARE)
 
-    return train_text_adapter(base_dir, epoch, name="chat", task="chat", run_dir=run_dir,
-                              valid_pairs=chat_pairs(seed=VALID_SEED, count=valid), config=config,
-                              adapter=adapter, resume=resume, show_progress=show_progress,
-                              save_to_base=save_to_base, max_tokens=512, prompt_weight=prompt_weight,
-                              pieces=pieces)
+    state = train_text_adapter(base_dir, epoch, name="chat", task="chat", run_dir=run_dir,
+                               valid_pairs=chat_pairs(seed=VALID_SEED, count=valid), config=config,
+                               adapter=adapter, resume=resume, show_progress=show_progress,
+                               save_to_base=save_to_base, max_tokens=512, prompt_weight=prompt_weight,
+                               pieces=pieces)
+    if save_to_base and not state.get("interrupted"):  # the router beside it learns the same dialogues
+        from .chat_router import build_router
+
+        build_router(adapter_dir(base_dir, "chat"))
+    return state

@@ -277,8 +277,9 @@ def _piece_options(pieces: PieceTable, allowed: Allowed | None, produced: bytes,
 
 
 def score_text(model: Any, codec: MusicCodec, *, task: str, prompt: str, targets: Sequence[str],
-               pieces: PieceTable | None = None) -> list[float]:
-    """Sum log-probability of each target (its bytes and EOS) after the prompt, in one batch."""
+               pieces: PieceTable | None = None, eos: bool = True) -> list[float]:
+    """Sum log-probability of each target (its bytes and EOS) after the prompt, in one batch;
+    eos=False scores the targets as beginnings (no EOS after them)."""
     import torch
 
     from .dataset import collate
@@ -287,6 +288,7 @@ def score_text(model: Any, codec: MusicCodec, *, task: str, prompt: str, targets
         return []
     start = len(text_prompt_ids(codec, task=task, prompt=prompt, pieces=pieces))
     sequences = [text_sequence(codec, task=task, prompt=prompt, target=t, pieces=pieces) for t in targets]
+    sequences = sequences if eos else [s[:-1] for s in sequences]
     batch = collate(sequences, pad_id=codec.pad_id)
     device = next(model.parameters()).device
     with torch.inference_mode():

@@ -142,3 +142,4 @@ def test_a_melody_per_prompt_and_its_files(tmp_path: Path) -> None:
     assert all((tmp_path / "out" / f).is_file() and f.startswith("h-1-") for f in good["files"])
     assert good["findings"] and {"code", "severity", "message"} <= set(good["findings"][0])
     assert "none.mid" in rows["h2"]["error"] and not rows["h2"]["ok"]
+

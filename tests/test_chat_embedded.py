@@ -68,6 +68,29 @@ def test_embedded_model_calls_tools_validly_or_replies(checkpoint) -> None:
     assert not wrong.tool_calls and "H major is not a key" in wrong.content
 
 
+@pytest.mark.parametrize("task", ["chat", "export"])
+def test_the_router_and_the_adapter_decide_the_task_together(checkpoint, task) -> None:
+    """A router sure of one task (a bias only) outvotes the adapter: the call (or reply) follows it,
+    and a stated value is passed even when the adapter would not write it."""
+    from tunesmith.finetune.chat_router import TOOL_TASKS, Router
+
+    tasks = tuple(sorted({*TOOL_TASKS.values(), "chat"}))
+    bias = torch.full((len(tasks),), -20.0)
+    bias[tasks.index(task)] = 20.0
+    folder = checkpoint / "adapters" / "chat"
+    path = Router({}, tasks, torch.zeros(0, len(tasks)), bias).save(folder)
+    try:
+        resources = Resources(checkpoint)
+        bound = make_chat_model("embedded", resources=resources).bind_tools(_tools(resources))
+        message = bound.invoke([HumanMessage("write a jig in D, as MIDI")])
+    finally:
+        path.unlink()
+    if task == "chat":
+        assert not message.tool_calls and message.content
+    else:
+        assert [(c["name"], c["args"]) for c in message.tool_calls] == [("export_song", {"format": "midi"})]
+
+
 def test_after_a_tool_result_it_only_replies(checkpoint) -> None:
     resources = Resources(checkpoint)
     bound = make_chat_model("embedded", resources=resources).bind_tools(_tools(resources))

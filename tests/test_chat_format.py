@@ -58,14 +58,17 @@ def test_random_walks_parse_and_validate(specs) -> None:
 
 
 def test_enums_ints_and_required_fields(specs) -> None:
-    grammar = cf.CallGrammar(specs, message="D or F# minor, 8 or 64 bars")
+    grammar = cf.CallGrammar(specs, message="D or F#, 80 or 120?")
     assert set(grammar(b"@g|k=")) == {ord("D"), ord("F")} and set(grammar(b"@g|k=F")) == {ord("#")}
-    assert set(grammar(b"@g|n=")) == {ord("8"), ord("6")}  # only the numbers the message names
-    assert END in grammar(b"@g|n=64") and END not in grammar(b"@g|n=6") and ord("5") not in grammar(b"@g|n=6")
+    assert set(grammar(b"@g|b=")) == {ord("8"), ord("1")}  # only the numbers the message names
+    assert END in grammar(b"@g|b=120") and END not in grammar(b"@g|b=12") and ord("5") not in grammar(b"@g|b=12")
+    assert ord("n") not in grammar(b"@g|") and ord("d") not in grammar(b"@g|")  # bars, seed: only when stated
     silent = cf.CallGrammar(specs, message="a gentle tune")
     assert not {ord("k"), ord("n")} & set(silent(b"@g|"))  # no key, no bars: none was named
     assert END not in grammar(b"@l")  # write_lyrics needs its theme
-    assert set(grammar(b"@g|n=8|")) == set(b"rd")  # range, seed: schema order only
+    assert set(grammar(b"@g|b=80|")) == set()  # after the tempo: no bars, range or seed was stated
+    seeded = cf.CallGrammar(specs, message="a jig, 16 bars, seed 7")
+    assert set(seeded(b"@g|s=irish-jig|n=16|")) == set(b"d") and END in seeded(b"@g|s=irish-jig|n=16|d=7")
     assert cf.parse_call("@g|k=D|n=8", specs) == ("generate_melody", {"key": "D", "bars": 8})
 
 
@@ -81,14 +84,42 @@ def test_copy_fields_follow_the_message_across_utf8(specs) -> None:
     start = grammar(b"@l|h=")
     assert all(not 0x80 <= b < 0xC0 for b in start)
     prefix = "@l|h=思".encode()
-    assert set(grammar(prefix)) == {"乡".encode()[0], "|".encode()[0], END}  # 思 then 乡, or stop there
+    assert set(grammar(prefix)) == {"乡".encode()[0]}  # 思 then 乡: a theme ends at a phrase edge
+    assert set(grammar("@l|h=思乡".encode())) == {END}  # nothing else stated: no rhyme, no language
 
 
-def test_copy_fields_take_whole_latin_words(specs) -> None:
-    grammar = cf.CallGrammar(specs, message="lyrics about a summer road trip")
-    assert set(grammar(b"@l|h=")) == set(b"lasrt")  # a span starts where a word starts
-    assert END not in grammar(b"@l|h=summer ro") and END in grammar(b"@l|h=summer road")
-    assert END not in grammar(b"@l|h=mer") and not grammar(b"@l|h=mer")  # "mer" is inside "summer"
+def test_copy_fields_take_whole_latin_words() -> None:
+    source = b"lyrics about a summer road trip"
+    assert cf._copy_next(b"", source)[0] == set(b"lasrt")  # a span starts where a word starts
+    assert not cf._copy_next(b"summer ro", source)[1] and cf._copy_next(b"summer road", source)[1]
+    assert cf._copy_next(b"mer", source) == (set(), False)  # "mer" is inside "summer"
+
+
+def test_themes_are_phrases_of_the_message(specs) -> None:
+    grammar = cf.CallGrammar(specs, message="Could you write some lyrics about the ocean in English?")
+    assert set(grammar(b"@l|h=")) == {ord("t")}  # after "about" ("Could you ..." is no theme)
+    assert not {END, ord("|")} & set(grammar(b"@l|h=the")) and set(grammar(b"@l|h=the ocean")) == {ord("|")}
+    # ("the ocean in English" is no theme: a theme does not end on a language, nor on "in")
+    assert set(grammar(b"@l|h=the ocean|")) == {ord("l")} and END in grammar(b"@l|h=the ocean|l=en")  # English
+
+
+def test_stated_values_must_be_passed(specs) -> None:
+    grammar = cf.CallGrammar(specs, message="a slow Irish air in E minor, sadder, 6/8 at 70 bpm, 16 bars")
+    assert set(grammar(b"@g|")) == {ord("s")}  # style first: it was stated, so it cannot be skipped
+    assert set(grammar(b"@g|s=")) == {ord("i")} and END not in grammar(b"@g|s=irish-air")
+    call = b"@g|s=irish-air|o=sad|k=E|m=minor|t=6/8|b=70|n=16"
+    assert END in grammar(call) and END not in grammar(call[:-5])  # bars 16 stated: no end without it
+    assert set(grammar(b"@g|s=irish-air|o=")) == {ord("s")}  # sadder -> sad, nothing else
+    silent = cf.CallGrammar(specs, message="write me a tune")
+    assert not {ord("s"), ord("o"), ord("m"), ord("t")} & set(silent(b"@g|"))  # nothing stated, nothing invented
+    chords = cf.CallGrammar(specs, message="每小节两个和弦，给我三个方案")
+    assert cf.parse_call("@h|e=half|x=3", specs) and END in chords(b"@h|e=half|x=3") and END not in chords(b"@h|e=half")
+    assert set(chords(b"@h|e=")) == {ord("h")}
+
+
+def test_only_restricts_the_tools(specs) -> None:
+    grammar = cf.CallGrammar(specs, message="a jig", only=["generate_melody", "continue_melody"])
+    assert set(grammar(b"")) == {ord("@")} and set(grammar(b"@")) == {ord("g"), ord("c")}
 
 
 def test_parse_call_errors(specs) -> None:

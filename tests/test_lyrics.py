@@ -285,3 +285,20 @@ def test_cli_llm_drafter_needs_a_bigger_model(tmp_path, monkeypatch, capsys):
     assert stopped.value.code == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--drafter llm needs a bigger chat model" in err[0]
+
+
+def test_each_drafted_line_sees_the_line_before():
+    """The fitter hands a drafter the line it fitted last, so a drafter can follow on from it."""
+    class Recording(_Canned):
+        def __init__(self, lines):
+            super().__init__(lines)
+            self.previous = []
+
+        def draft_line(self, **kwargs):
+            self.previous.append(kwargs["previous"])
+            return list(self.lines)
+
+    melody = build([(60, 1), (62, 1), (64, 1), (65, 1), (67, 4), (65, 1), (64, 1), (62, 1), (60, 1), (60, 4)])
+    drafter = Recording(["Morning on the sea"])
+    result = write_lyrics(melody, theme="x", rhyme="X", seed=1, drafter=drafter)
+    assert len(result.lines) == 2 and drafter.previous == ["", "Morning on the sea"]

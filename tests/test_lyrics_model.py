@@ -145,9 +145,15 @@ def test_training_pairs_carry_counts_theme_and_rhyme(tmp_path):
 
     lines, words, chars = lyrics_data(_poems(tmp_path / "text"))
     assert {"river", "home", "mother"} <= set(words)
-    pairs = pair_source(lines, rhyme_index(lines, words, chars))(random.Random(1))
+    assert " / " not in "".join(p for p, _ in pair_source(lines, rhyme_index(lines, words, chars))(random.Random(1)))
+    pairs = pair_source(lines, rhyme_index(lines, words, chars), previous_share=0.8)(random.Random(1))
     assert len(pairs) == len(lines)
+    previous = {ln.text: ln.previous for ln in lines}
+    carried = 0
     for prompt, target in pairs:
+        prompt, _, before = prompt.partition(" / ")  # the line before, when the prompt carries it
+        assert before == "" or " ".join(previous[target].split()).endswith(before)
+        carried += bool(before)
         lang, count, *rest = prompt.split(" ")
         if lang == "en":
             assert int(count) == sum(len(en.stress_patterns(w)[0]) for w in target.split())
@@ -156,6 +162,7 @@ def test_training_pairs_carry_counts_theme_and_rhyme(tmp_path):
         if len(rest) > 1:  # a rhyme word
             word = rest[1].lstrip("~")
             assert en.rhymes(word, target.split()[-1]) if lang == "en" else zh.zh_rhymes(word, target)
+    assert carried > len([ln for ln in lines if ln.previous]) / 2  # most prompts that can carry it do
 
 
 @pytest.fixture(scope="module")
@@ -218,6 +225,10 @@ def test_llm_drafter_parses_a_chat_answer():
     result = write_lyrics(melody, theme="sea", rhyme="X", seed=1, drafter=LLMDrafter(chat))
     assert result.drafter == "configured LLM" and result.lines[0].fit.ok
     assert parse_lines("- 'one'\n\n(2) two") == ["one", "two"]
+    asked = drafter.prompt(theme="sea", syllables=5, stress_pattern="42324", rhyme_with=None, lang="en",
+                           previous="Away the river")
+    assert "The line before it (continue its thought): Away the river" in asked
+    assert "first line" in drafter.prompt(theme="sea", syllables=5, stress_pattern="42324", rhyme_with=None, lang="en")
 
 
 @pytest.mark.skipif(not (SHIPPED / "adapters" / "lyrics" / lc.LEXICON_FILE).is_file(),

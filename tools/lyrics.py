@@ -173,7 +173,8 @@ def write_lyrics(melody_or_song: Melody | Song, *, theme: str, lang: str = "en",
             try:
                 texts = drafter.draft_line(theme=theme, syllables=phrase.syllables,
                                            stress_pattern=phrase.stress_pattern(), rhyme_with=rhyme_with,
-                                           lang=lang, seed=line_seed % (1 << 63), contour=phrase.contour())
+                                           lang=lang, seed=line_seed % (1 << 63), contour=phrase.contour(),
+                                           previous=lines[i - 1].text if i and lines[i - 1] else "")
             except ValueError as err:
                 raise ToolError(f"the drafter {getattr(drafter, 'name', '?')} failed: {err}") from err
             drafts += 1

@@ -74,14 +74,21 @@ def display_en(text: str) -> str:
     return " ".join(words)[:1].upper() + " ".join(words)[1:] if words else ""
 
 
-def lyrics_prompt(lang: str, count: int, theme: Iterable[str], rhyme_with: str | None = None) -> str:
-    """The adapter's prompt: language, syllables (en) or characters (zh), theme words, rhyme word.
+PREVIOUS_CHARS = 60  # the end of the line before, as the prompt carries it
 
-    >>> lyrics_prompt("en", 8, ["home", "road"], "day"), lyrics_prompt("zh", 5, ["家"])
-    ('en 8 home,road ~day', 'zh 5 家')
+
+def lyrics_prompt(lang: str, count: int, theme: Iterable[str], rhyme_with: str | None = None,
+                  previous: str = "") -> str:
+    """The adapter's prompt: language, syllables (en) or characters (zh), theme words, rhyme word,
+    and the line before (its end), so that a line can follow on from the one before it.
+
+    >>> lyrics_prompt("en", 8, ["home", "road"], "day"), lyrics_prompt("zh", 5, ["家"], previous="床前明月光")
+    ('en 8 home,road ~day', 'zh 5 家 / 床前明月光')
     """
     text = f"{lang} {count} {','.join(theme)}"
-    return f"{text} ~{rhyme_with}" if rhyme_with else text
+    text = f"{text} ~{rhyme_with}" if rhyme_with else text
+    previous = " ".join(previous.split())[-PREVIOUS_CHARS:]
+    return f"{text} / {previous}" if previous else text
 
 
 class EnglishTrie:

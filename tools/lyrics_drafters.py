@@ -30,7 +30,8 @@ class Drafter(Protocol):
     name: str
 
     def draft_line(self, *, theme: str, syllables: int, stress_pattern: str, rhyme_with: str | None,
-                   lang: str, seed: int, contour: str = "") -> list[str]: ...
+                   lang: str, seed: int, contour: str = "",
+                   previous: str = "") -> list[str]: ...
 
 
 def _strengths(stress_pattern: str) -> tuple[float, ...]:
@@ -131,7 +132,8 @@ class LexiconDrafter:
         return vocab
 
     def draft_line(self, *, theme: str, syllables: int, stress_pattern: str, rhyme_with: str | None,
-                   lang: str = "en", seed: int = 0, contour: str = "") -> list[str]:
+                   lang: str = "en", seed: int = 0, contour: str = "",
+                   previous: str = "") -> list[str]:
         if lang != "en":
             raise ValueError("LexiconDrafter writes English only")
         rng = random.Random(seed)

@@ -1,7 +1,7 @@
 """The embedded model drafts lyric lines: the `lyrics` adapter writes under a fitting constraint.
 
 The adapter (trained by `tools.lyrics_train` on public-domain verse) reads a short prompt —
-language, syllable or character count, theme words, the word to rhyme with — and writes one
+language, syllable or character count, theme words, the word to rhyme with, the line before — and writes one
 line in BPE pieces (bytes for an older adapter).  `lyrics_constraint` limits every byte of every
 piece so the line is made of words from the adapter's word list that sit on the melody's beats,
 add up to the phrase and end on the rhyme (English), or of characters whose tones follow the
@@ -80,6 +80,22 @@ class ModelDrafter:
     zh_agreement: float = 0.75  # tone–melody agreement the Mandarin constraint asks for when it can
     _lexicon: tuple = field(default=(), repr=False)
     _pieces: Any = field(default=None, repr=False)
+    _previous: bool | None = field(default=None, repr=False)
+
+    def reads_previous(self) -> bool:
+        """Whether the adapter was trained with the line before in its prompt (prompt.json)."""
+        if self._previous is None:
+            import json
+
+            from ..finetune.lora import adapter_dir
+            from .lyrics_train import PROMPT_FILE
+
+            path = adapter_dir(self.runtime.directory, ADAPTER) / PROMPT_FILE
+            try:
+                self._previous = bool(json.loads(path.read_text()).get("previous_line"))
+            except (OSError, ValueError, AttributeError):
+                self._previous = False
+        return self._previous
 
     def pieces(self) -> Any:
         """The adapter's BPE piece table (None for an adapter that reads and writes bytes)."""
@@ -109,7 +125,8 @@ class ModelDrafter:
         return strict if strict.possible else MandarinLine(chars, steps, rhyme_with=rhyme_with)
 
     def draft_line(self, *, theme: str, syllables: int, stress_pattern: str, rhyme_with: str | None,
-                   lang: str, seed: int, contour: str = "") -> list[str]:
+                   lang: str, seed: int, contour: str = "",
+                   previous: str = "") -> list[str]:
         from ..finetune.text_adapter import generate_text, score_text
 
         if lang not in ("en", "zh"):
@@ -125,7 +142,8 @@ class ModelDrafter:
         texts: list[str] = []
         prompts: dict[str, str] = {}
         for k in range(self.candidates):
-            prompt = lyrics_prompt(lang, syllables, theme_words(theme, lang, rng), target)
+            prompt = lyrics_prompt(lang, syllables, theme_words(theme, lang, rng), target,
+                                   previous if self.reads_previous() else "")
             text = generate_text(self.runtime.model, self.runtime.codec, task="lyrics", prompt=prompt,
                                  allowed=allowed, max_new_tokens=4 * syllables + 80,
                                  temperature=self.temperature, top_k=self.top_k, seed=(seed + 7919 * k) % (1 << 62),

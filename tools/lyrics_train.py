@@ -12,6 +12,7 @@ Prompts are drawn afresh every epoch.
 
 from __future__ import annotations
 
+import json
 import random
 import zlib
 from collections import Counter, defaultdict
@@ -40,9 +41,11 @@ class Line:
     partners: tuple[str, ...]  # last words of rhyming lines of the same poem
     poetry: bool  # a poem rather than a play speech
     valid: bool
+    previous: str = ""  # the kept line before it in the same poem ("" for the first)
 
 
 PIECES_SEED = 11  # the epoch of pairs whose text makes the BPE pieces
+PROMPT_FILE = "prompt.json"  # beside the adapter: what its prompts carry ({"previous_line": true})
 
 
 def _held_out(poem: dict, share: float = 0.02) -> bool:
@@ -70,11 +73,11 @@ def english_lines(poems: Sequence[dict], *, min_count: int = 2) -> tuple[list[Li
                     kept.append((text, count, tuple(w for w in tokens if len(w) > 2 and not en.is_function(w))))
         theme = tuple(dict.fromkeys(w for _, _, own in kept for w in own))
         ends = [t.split()[-1] for t, _, _ in kept]
-        for text, count, own in kept:
+        for k, (text, count, own) in enumerate(kept):
             last = text.split()[-1]
             partners = tuple(e for e in ends if e != last and en.rhymes(e, last))
             out.append(Line("en", text, count, theme, own, partners, not poem["source"].endswith(("_gut.txt",))
-                            or "sonnets" in poem["source"], _held_out(poem)))
+                            or "sonnets" in poem["source"], _held_out(poem), kept[k - 1][0] if k else ""))
     return out, sorted(words)
 
 
@@ -84,15 +87,16 @@ def chinese_lines(poems: Sequence[dict], chars: HanChars) -> list[Line]:
         kept = [ln for ln in poem["lines"] if ZH_RANGE[0] <= len(ln) <= ZH_RANGE[1] and all(c in chars.tone for c in ln)]
         pool = poem["title"] + "".join(kept)
         theme = tuple(dict.fromkeys(c for c in pool if c in chars.tone and c not in ZH_FUNCTION))
-        for line in kept:
+        for k, line in enumerate(kept):
             partners = tuple(o[-1] for o in kept if o[-1] != line[-1] and chars.rhyme[o[-1]]
                              and chars.rhyme[o[-1]] == chars.rhyme[line[-1]])
             out.append(Line("zh", line, len(line), theme, tuple(c for c in line if c not in ZH_FUNCTION),
-                            partners, True, _held_out(poem)))
+                            partners, True, _held_out(poem), kept[k - 1] if k else ""))
     return out
 
 
-def _pair(line: Line, rng: random.Random, rhymes: dict[str, list[str]]) -> tuple[str, str]:
+def _pair(line: Line, rng: random.Random, rhymes: dict[str, list[str]], previous_share: float = 0.0
+          ) -> tuple[str, str]:
     k = rng.choice((1, 1, 2, 2, 3))
     chosen: list[str] = []
     if line.own and rng.random() < 0.6:
@@ -108,7 +112,8 @@ def _pair(line: Line, rng: random.Random, rhymes: dict[str, list[str]]) -> tuple
         else:
             pool = [w for w in rhymes.get(last, ()) if w != last]
             rhyme = rng.choice(pool) if pool else None
-    return lyrics_prompt(line.lang, line.count, chosen, rhyme), line.text
+    previous = line.previous if previous_share and rng.random() < previous_share else ""
+    return lyrics_prompt(line.lang, line.count, chosen, rhyme, previous), line.text
 
 
 def rhyme_index(lines: Sequence[Line], words: Sequence[str], chars: HanChars) -> dict[str, list[str]]:
@@ -132,12 +137,12 @@ def rhyme_index(lines: Sequence[Line], words: Sequence[str], chars: HanChars) ->
     return out
 
 
-def pair_source(lines: Sequence[Line], rhymes: dict[str, list[str]], *,
-                en_per_epoch: int = EN_PER_EPOCH) -> Callable[[random.Random | None], list[tuple[str, str]]]:
+def pair_source(lines: Sequence[Line], rhymes: dict[str, list[str]], *, en_per_epoch: int = EN_PER_EPOCH,
+                previous_share: float = 0.0) -> Callable[[random.Random | None], list[tuple[str, str]]]:
     """What `train_text_adapter` takes: rng -> this epoch's pairs (None -> a fixed view).
 
     Every Chinese line and every English poem line each epoch; play speeches fill the English
-    share up to `en_per_epoch`."""
+    share up to `en_per_epoch`; `previous_share` of the prompts carry the line before."""
     chinese = [ln for ln in lines if ln.lang == "zh"]
     poetry = [ln for ln in lines if ln.lang == "en" and ln.poetry]
     plays = [ln for ln in lines if ln.lang == "en" and not ln.poetry]
@@ -145,7 +150,7 @@ def pair_source(lines: Sequence[Line], rhymes: dict[str, list[str]], *,
     def epoch(rng: random.Random | None) -> list[tuple[str, str]]:
         rng = rng or random.Random(0)
         chosen = chinese + poetry + rng.sample(plays, max(0, min(len(plays), en_per_epoch - len(poetry))))
-        pairs = [_pair(ln, rng, rhymes) for ln in chosen]
+        pairs = [_pair(ln, rng, rhymes, previous_share) for ln in chosen]
         rng.shuffle(pairs)
         return pairs
 
@@ -220,15 +225,20 @@ def lyrics_data(text_dir: str | Path) -> tuple[list[Line], list[str], HanChars]:
 def train_lyrics_adapter(text_dir: str | Path, base_dir: str | Path, *, run_dir: str | Path, minutes: float = 25.0,
                          rank: int = 8, lr: float = 3e-3, batch_tokens: int = 2048, threads: int = 1,
                          en_per_epoch: int = EN_PER_EPOCH, lexicon_min: tuple[int, int] = (8, 5),
-                         show_progress: bool = True, pieces: bool = True) -> dict:
+                         show_progress: bool = True, pieces: bool = True, resume: bool = False,
+                         previous_share: float = 0.0) -> dict:
     """Train the `lyrics` adapter on the verse corpus and save it (with its word list) beside the base.
 
     With `pieces` the adapter reads and writes BPE pieces learned from the corpus (see
     finetune.text_pieces): a word costs one or two steps instead of one per byte, so the small
-    model spends its capacity on which word comes next rather than on spelling."""
+    model spends its capacity on which word comes next rather than on spelling.  With
+    `previous_share` > 0 that share of the prompts carries the line before, so that a drafted line
+    could follow on from the last one (30 more minutes of it did not lower the held-out loss of
+    lines given the line before: eval/eval_lyrics_lm.py; the shipped adapter is trained without).
+    `resume` continues the run in `run_dir` (its piece table too)."""
     from ..finetune.lora import AdapterConfig, adapter_dir
     from ..finetune.text_adapter import TEXT_TARGETS, train_text_adapter
-    from ..finetune.text_pieces import PieceTable
+    from ..finetune.text_pieces import PIECES_FILE, PieceTable
     from ..finetune.train import TrainConfig
     from ..tokenization.codec import load_codec
 
@@ -240,14 +250,20 @@ def train_lyrics_adapter(text_dir: str | Path, base_dir: str | Path, *, run_dir:
                          warmup_steps=50, eval_every=200, log_every=25, weight_decay=0.0, threads=threads,
                          save_every_s=300.0)
     table = None
-    if pieces:
-        sample = pair_source(train, rhymes, en_per_epoch=en_per_epoch)(random.Random(PIECES_SEED))
+    saved = adapter_dir(Path(run_dir) / "model", "lyrics")
+    if pieces and resume and (saved / PIECES_FILE).is_file():  # a resumed run reads as it did
+        table = PieceTable.load(saved)
+    elif pieces:
+        sample = pair_source(train, rhymes, en_per_epoch=en_per_epoch)(random.Random(PIECES_SEED))  # pieces as ever
         table = PieceTable.build(load_codec(base_dir), (text for pair in sample for text in pair), targets=True)
-    state = train_text_adapter(base_dir, pair_source(train, rhymes, en_per_epoch=en_per_epoch), name="lyrics",
+    state = train_text_adapter(base_dir, pair_source(train, rhymes, en_per_epoch=en_per_epoch,
+                                                     previous_share=previous_share), name="lyrics",
                                task="lyrics", run_dir=run_dir,
-                               valid_pairs=pair_source(valid, rhymes, en_per_epoch=len(valid))(random.Random(7)),
+                               valid_pairs=pair_source(valid, rhymes, en_per_epoch=len(valid),
+                                                       previous_share=previous_share)(random.Random(7)),
                                config=config, adapter=AdapterConfig(r=rank, alpha=2 * rank, dropout=0.0, targets=TEXT_TARGETS),
-                               show_progress=show_progress, max_tokens=160, pieces=table)
+                               show_progress=show_progress, max_tokens=160, pieces=table, resume=resume)
+    (adapter_dir(base_dir, "lyrics") / PROMPT_FILE).write_text(json.dumps({"previous_line": previous_share > 0}) + "\n")
     write_lexicon(text_dir, adapter_dir(base_dir, "lyrics"), min_en=lexicon_min[0], min_zh=lexicon_min[1])
     state.update(lines_en=sum(ln.lang == "en" for ln in train), lines_zh=sum(ln.lang == "zh" for ln in train),
                  valid_lines=len(valid), words=len(words), chars=len(chars.tone))
