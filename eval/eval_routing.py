@@ -35,7 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SET_FILES = {"dev": ROOT.parent / "shared" / "dev-prompts.jsonl",
              "heldout": ROOT / "eval" / "data" / "heldout-prompts.jsonl",
              "heldout-b": ROOT / "eval" / "data" / "heldout-b-prompts.jsonl",
-             "heldout-c": ROOT / "eval" / "data" / "heldout-c-prompts.jsonl"}
+             "heldout-c": ROOT / "eval" / "data" / "heldout-c-prompts.jsonl",
+             "heldout-d": ROOT / "eval" / "data" / "heldout-d-prompts.jsonl"}
 # Schema defaults of agent/tool_args.py: an omitted argument whose default is the expected value is right.
 DEFAULTS = {"generate_melody": {"bars": 8}, "continue_melody": {"bars": 8}, "recommend_chords": {"k": 3, "seed": 0},
             "export_song": {"format": "all"}}
