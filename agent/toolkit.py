@@ -22,6 +22,7 @@ from ..tokenization.music import Melody, Song, parse_meter
 from ..tokenization.styles import STYLE_NAMES
 from ..tokenization.view import render_terminal
 from ..tools.errors import ToolError
+from ..finetune.chat_mentions import has_han
 from ..finetune.chat_router import TOOL_TASKS  # which task each tool serves (routing)
 from . import tool_args
 from .errors import AgentError
@@ -211,7 +212,7 @@ def write_lyrics(session, *, theme: str, lang: str | None = None, rhyme: str | N
 
     state = session.state
     song = _need_melody(state)
-    lang = lang or ("zh" if re.search(r"[\u3400-\u9fff]", theme) else "en")
+    lang = lang or ("zh" if has_han(theme) else "en")
     drafter = None
     from .models import external_spec
 

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..tools.lyrics_train import lyrics_data, pair_source, rhyme_index
+from ..tools.lyrics_train import lyrics_data, pair_source, reads_previous_line, rhyme_index
 
 SAMPLE_PROMPTS = (("en", 8, ["home", "road"], None), ("en", 6, ["sea"], "night"),
                   ("zh", 7, ["月", "家"], None), ("zh", 5, ["春"], None))
@@ -39,7 +39,7 @@ def adapter_figures(checkpoint: Path, pairs: list[tuple[str, str]]) -> dict[str,
     runtime.use("lyrics")
     folder = adapter_dir(checkpoint, "lyrics")
     pieces = PieceTable.load(folder) if (folder / PIECES_FILE).is_file() else None
-    reads_previous = _reads_previous(folder)
+    reads_previous = reads_previous_line(folder)
     totals: dict[str, dict[str, list[float]]] = {}
     started = time.perf_counter()
 
@@ -71,15 +71,6 @@ def adapter_figures(checkpoint: Path, pairs: list[tuple[str, str]]) -> dict[str,
 
 def _per_byte(totals: dict[str, list[float]]) -> dict[str, float]:
     return {lang: round(row[0] / row[1], 4) for lang, row in sorted(totals.items())}
-
-
-def _reads_previous(folder: Path) -> bool:
-    from ..tools.lyrics_train import PROMPT_FILE
-
-    try:
-        return bool(json.loads((folder / PROMPT_FILE).read_text()).get("previous_line"))
-    except (OSError, ValueError, AttributeError):
-        return False
 
 
 def held_out_pairs(text_dir: Path, count: int, seed: int) -> list[tuple[str, str]]:

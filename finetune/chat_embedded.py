@@ -22,7 +22,7 @@ from typing import Any
 
 from .chat_format import (TOOL_CODES, CallGrammar, FieldValues, ToolSpec, chat_prompt, parse_call, stated_values,
                           tool_specs)
-from .chat_mentions import stated, unknown_keys
+from .chat_mentions import has_han, stated, unknown_keys
 from .errors import ModelError
 from .text_adapter import generate_text, score_text
 
@@ -69,15 +69,6 @@ def result_summary(result: str) -> str:
     """
     summary = result.split(": ", 1)[-1]
     return re.split(r"(?<=[.!?。])\s", summary, maxsplit=1)[0].strip()
-
-
-def _han(text: str) -> bool:
-    """Whether a text has Chinese characters: a reply after a tool must be in the person's language.
-
-    >>> _han("导出成MIDI文件"), _han("Export it")
-    (True, False)
-    """
-    return re.search(r"[\u3400-\u9fff]", text) is not None
 
 
 def last_exchange(conversation: Sequence[Mapping[str, Any]]) -> tuple[str, str | None]:
@@ -139,17 +130,13 @@ class EmbeddedChat:
         if not runtime.has_adapter(CHAT_ADAPTER):
             raise ModelError(f"the checkpoint in {runtime.directory} has no chat adapter "
                              "(train it with `tunesmith train chat`)")
-        if self._pieces is None:
+        if self._pieces is None or self._router is None:
+            from .chat_router import ROUTER_FILE, Router
             from .lora import adapter_dir
             from .text_pieces import PIECES_FILE, PieceTable
 
             folder = adapter_dir(runtime.directory, CHAT_ADAPTER)
             self._pieces = PieceTable.load(folder) if (folder / PIECES_FILE).is_file() else False
-        if self._router is None:
-            from .chat_router import ROUTER_FILE, Router
-            from .lora import adapter_dir
-
-            folder = adapter_dir(runtime.directory, CHAT_ADAPTER)
             self._router = Router.load(folder) if (folder / ROUTER_FILE).is_file() else False
 
     def complete(self, conversation: Sequence[Mapping[str, Any]], *, tools: Sequence[Mapping[str, Any]] = (),
@@ -213,12 +200,12 @@ class EmbeddedChat:
         confident = logprob / (len(text.encode()) + 1) >= REPLY_MIN_LOGPROB
         if result is not None:
             checked, replaced = checked_reply(text, result)
-            if confident and not replaced and _han(text) == _han(user):  # and in the person's language
+            if confident and not replaced and has_han(text) == has_han(user):  # and in the person's language
                 self.replaced = False
                 return checked
             self.replaced = True
             return result_summary(result)
         self.replaced = not confident or not text
         if self.replaced:
-            return UNSURE["zh" if _han(user) else "en"]
+            return UNSURE["zh" if has_han(user) else "en"]
         return text

@@ -185,7 +185,7 @@ def _copy_next(typed: bytes, source: bytes,
     >>> _copy_next(b"", b"about the sea", (frozenset({6}), frozenset({13}), ()))[0] == {ord("t")}
     True
     """
-    if edges is not None and edges[0] and edges[1]:
+    if edges is not None:
         return _edge_next(typed, source, *edges)
     nxt: set[int] = set()
     complete = False

@@ -158,9 +158,18 @@ _RANGE_VOICE = re.compile(r"(?i:\b(soprano|alto|tenor|bass)\b(?![- ]?(?:line|gui
 _VOICE_ZH = {"女高音": "soprano", "女低音": "alto", "男高音": "tenor", "男低音": "bass"}
 
 
+def has_han(text: str) -> bool:
+    """Whether a text has Chinese characters.
+
+    >>> has_han("导出成MIDI文件"), has_han("Export it")
+    (True, False)
+    """
+    return re.search(r"[\u3400-\u9fff]", text) is not None
+
+
 def _alias(text: str) -> str:
     """A pattern for one alias: Latin ones whole words (comparatives too), Chinese as they are."""
-    if re.search(r"[\u3400-\u9fff]", text):
+    if has_han(text):
         return re.escape(text)
     body = r"[\s-]?".join(re.escape(w) for w in re.split(r"[\s-]+", text))
     return r"(?<![A-Za-z])" + body + r"(?:er|r|est|ly|s)?(?![A-Za-z])"

@@ -7,7 +7,8 @@ every word at once.  The embedded chat decides the task as the product of both (
 then the adapter alone picks the tool of that task and writes its arguments.
 
 The router is trained here, in seconds, on the dialogues the adapter learns from (first messages
-only) and saved as router.pt beside the adapter.  Tasks are those of eval/eval_routing.py.
+only) and saved as router.pt beside the adapter.  TOOL_TASKS below is the one table of tasks
+(agent/toolkit.py and eval/eval_routing.py import it).
 """
 
 from __future__ import annotations

@@ -85,16 +85,10 @@ class ModelDrafter:
     def reads_previous(self) -> bool:
         """Whether the adapter was trained with the line before in its prompt (prompt.json)."""
         if self._previous is None:
-            import json
-
             from ..finetune.lora import adapter_dir
-            from .lyrics_train import PROMPT_FILE
+            from .lyrics_train import reads_previous_line
 
-            path = adapter_dir(self.runtime.directory, ADAPTER) / PROMPT_FILE
-            try:
-                self._previous = bool(json.loads(path.read_text()).get("previous_line"))
-            except (OSError, ValueError, AttributeError):
-                self._previous = False
+            self._previous = reads_previous_line(adapter_dir(self.runtime.directory, ADAPTER))
         return self._previous
 
     def pieces(self) -> Any:

@@ -48,6 +48,14 @@ PIECES_SEED = 11  # the epoch of pairs whose text makes the BPE pieces
 PROMPT_FILE = "prompt.json"  # beside the adapter: what its prompts carry ({"previous_line": true})
 
 
+def reads_previous_line(folder: str | Path) -> bool:
+    """Whether the lyrics adapter in `folder` was trained with the line before in its prompts."""
+    try:
+        return bool(json.loads((Path(folder) / PROMPT_FILE).read_text()).get("previous_line"))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def _held_out(poem: dict, share: float = 0.02) -> bool:
     key = f"{poem['source']}|{poem['title']}|{poem['lines'][0]}".encode("utf-8")
     return zlib.crc32(key) % 1000 < share * 1000
