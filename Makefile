@@ -41,14 +41,14 @@ train: corpus harmony-data
 	$(BIN)/tunesmith train adapter runs/base-small/model --name melody --corpus data/corpus \
 		--run runs/adapter-melody --minutes 12 --batch-tokens 4096 --threads 1
 	$(BIN)/tunesmith train export runs/base-small --out checkpoints/default --adapter melody=runs/adapter-melody
-	$(BIN)/python -c "from tunesmith.finetune.harmony_model import train_harmony_adapter; \
-		from tunesmith.finetune.dataset import read_records; from tunesmith.finetune.train import TrainConfig; \
+	$(BIN)/python -c "from tunesmith.finetune.harmony.model import train_harmony_adapter; \
+		from tunesmith.finetune.corpus.dataset import read_records; from tunesmith.finetune.train import TrainConfig; \
 		from tunesmith.finetune.lora import AdapterConfig; \
 		train_harmony_adapter('checkpoints/default', read_records('data/harmony/train.jsonl'), \
 		valid_records=read_records('data/harmony/valid.jsonl'), run_dir='runs/harmony', \
 		config=TrainConfig(max_steps=100000, time_budget_s=780, lr=1e-2, warmup_steps=20, eval_every=50, \
 		log_every=10, weight_decay=0.0, batch_tokens=2048, threads=1), adapter=AdapterConfig(r=16, alpha=8, dropout=0.05))"
-	$(BIN)/python -m tunesmith.finetune.style_profiles --corpus data/corpus --out checkpoints/default/style_profiles.json
+	$(BIN)/python -m tunesmith.finetune.corpus.profiles --corpus data/corpus --out checkpoints/default/style_profiles.json
 	$(BIN)/tunesmith text build
 	$(BIN)/tunesmith text train-lyrics checkpoints/default --minutes 30 --lr 4e-3 --rank 8 --batch-tokens 2048 \
 		--threads 1 --no-progress

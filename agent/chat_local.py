@@ -6,7 +6,7 @@ schemas into the Hugging Face chat format (`apply_chat_template(conversation, to
 does the rest inside the backend), and it parses the model's tool-call syntax back into
 `AIMessage.tool_calls`.  The backend is any object with
 `complete(conversation, *, tools, max_new_tokens, temperature) -> str`: a local HF folder
-(finetune.hf_chat.HFChat) today, the embedded chat adapter later.
+(finetune.chat.hf.HFChat) today, the embedded chat adapter later.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ def adapt(
     steps: Annotated[int, typer.Option(help="Training steps (300 takes a few minutes on 2 cores).")] = 300,
 ) -> None:
     """Train a style adapter on your own melodies; afterwards `--style NAME` works everywhere."""
-    from ..tools.adapt import adapt_style, check_name
+    from ..tools.melody.adapt import adapt_style, check_name
 
     config = load_config()
     check_name(name)

@@ -24,7 +24,7 @@ def chords(
     a MusicXML lead sheet and a MIDI file with the melody and a chord track."""
     from ..tokenization.files import read_song, write_song
     from ..tokenization.view import render_terminal
-    from ..tools.chords import HARMONY_ADAPTER, recommend_chords
+    from ..tools.chords.recommend import HARMONY_ADAPTER, recommend_chords
     from ..tools.errors import ToolError
 
     if k < 1:

@@ -22,7 +22,7 @@ def build(
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar and no table."),
 ) -> None:
     """Parse the music21 folk, fiddle and chorale collections into corpus records."""
-    from ..finetune.corpus import build_corpus
+    from ..finetune.corpus.build import build_corpus
 
     names = [s.strip() for s in sources.split(",") if s.strip()] if sources else None
     result = build_corpus(out, jobs=jobs, limit=limit, sources=names, progress=not quiet)
@@ -33,7 +33,7 @@ def build(
 @corpus_app.command("stats")
 def stats(out: Path = _OUT) -> None:
     """Show what a built corpus holds: pieces per style and split, skips by reason."""
-    from ..finetune.corpus import load_stats
+    from ..finetune.corpus.build import load_stats
 
     print_stats(load_stats(out), out=out)
 

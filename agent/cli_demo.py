@@ -36,8 +36,8 @@ def demo(
     from ..finetune.runtime import load_runtime
     from ..tokenization.files import write_song
     from ..tokenization.view import render_terminal
-    from ..tools.melody import new_melody
-    from ..tools.melody_request import build_request
+    from ..tools.melody.compose import new_melody
+    from ..tools.melody.request import build_request
 
     console = Console()
     config = load_config(overrides={"out_dir": out})

@@ -27,7 +27,7 @@ def build(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Derive soprano melody + key + one chord per beat for each chorale and write the splits."""
-    from ..finetune.harmony_build import build_harmony_data
+    from ..finetune.harmony.build import build_harmony_data
 
     stats = build_harmony_data(out, jobs=jobs, cache_dir=cache_dir, use_cache=not no_cache, limit=limit,
                                validate=validate, key_method=key_method, progress=not quiet)

@@ -65,8 +65,8 @@ def lyrics(
     that follow the melody (Mandarin), rhymes at the phrase ends; writes MIDI, MusicXML and ABC."""
     from ..tokenization.files import atomic_write, read_song, write_song
     from ..tools.errors import ToolError
-    from ..tools.lyrics import write_lyrics
-    from ..tools.lyrics_sheet import add_extenders, lyric_sheet
+    from ..tools.lyrics.write import write_lyrics
+    from ..tools.lyrics.sheet import add_extenders, lyric_sheet
 
     config = load_config(overrides={"out_dir": out})
     song = read_song(file)

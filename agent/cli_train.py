@@ -75,7 +75,7 @@ def adapter_command(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
 ) -> None:
     """Train a LoRA adapter on top of a frozen base model."""
-    from ..finetune.dataset import read_records
+    from ..finetune.corpus.dataset import read_records
     from ..finetune.lora import AdapterConfig, train_adapter
     from ..finetune.pretrain import train_config_from
     from ..finetune.train import TrainConfig
@@ -111,9 +111,9 @@ def chat_command(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
 ) -> None:
     """Train the embedded chat adapter on synthetic English and Chinese dialogues."""
-    from ..finetune.chat_train import train_chat_adapter
+    from ..finetune.chat.train import train_chat_adapter
     from ..finetune.lora import AdapterConfig
-    from ..finetune.text_adapter import TEXT_TARGETS
+    from ..finetune.text.adapter import TEXT_TARGETS
     from ..finetune.train import TrainConfig
 
     config = TrainConfig(max_steps=steps, time_budget_s=minutes * 60, lr=lr, warmup_steps=50, eval_every=200,

@@ -108,7 +108,7 @@ def make_chat_model(spec: ModelSpec | str, *, resources: Any = None, timeout: fl
     if spec.provider == "openai":
         return _openai(spec, timeout=timeout, temperature=temperature)
     from ..finetune.errors import ModelError
-    from ..finetune.hf_chat import HFChat
+    from ..finetune.chat.hf import HFChat
     from .chat_local import LocalChatModel
 
     backend = HFChat(spec.name)
@@ -121,7 +121,7 @@ def make_chat_model(spec: ModelSpec | str, *, resources: Any = None, timeout: fl
 
 def _embedded(resources: Any) -> Any:
     """The project model with its chat adapter, behind the same wrapper as a local HF folder."""
-    from ..finetune.chat_embedded import CHAT_ADAPTER, EmbeddedChat
+    from ..finetune.chat.embedded import CHAT_ADAPTER, EmbeddedChat
     from ..finetune.lora import list_adapters
     from .chat_local import LocalChatModel
 

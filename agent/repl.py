@@ -146,7 +146,7 @@ def _error_text(err: Exception) -> str:
 
 
 def _help(session: Session, args: list[str], **io: Any) -> None:
-    from .render import renderers
+    from ..tools.export.render import renderers
 
     for name, (_, text) in COMMANDS.items():
         io["echo"](f"{name:<8} {text}")
@@ -205,7 +205,7 @@ def _play(session: Session, args: list[str], *, echo: Echo, play: Callable[[Path
 
 def start_player(wav: Path) -> str:
     """Start the first audio player found, in the background; what happened, in words."""
-    from .render import player_command
+    from ..tools.export.render import player_command
 
     command = player_command(wav)
     if command is None:

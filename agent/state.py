@@ -99,7 +99,7 @@ def update_settings(state: SongState, *, style: str | None = None, mood: str | N
 
 
 def melody_controls(state: SongState) -> dict[str, Any]:
-    """Keyword arguments for tools.melody_request.build_request from the settings and the mood.
+    """Keyword arguments for tools.melody.request.build_request from the settings and the mood.
 
     >>> melody_controls(SongState(style="irish-air", mood="sad"))
     {'style': 'irish-air', 'key': None, 'mode': 'minor', 'meter': None, 'tempo': 58}

@@ -22,8 +22,8 @@ from ..tokenization.music import Melody, Song, parse_meter
 from ..tokenization.styles import STYLE_NAMES
 from ..tokenization.view import render_terminal
 from ..tools.errors import ToolError
-from ..finetune.chat_mentions import has_han
-from ..finetune.chat_router import TOOL_TASKS  # which task each tool serves (routing)
+from ..finetune.chat.mentions import has_han
+from ..finetune.chat.router import TOOL_TASKS  # which task each tool serves (routing)
 from . import tool_args
 from .errors import AgentError
 from .state import SongState, add_files, melody_controls, update_settings, with_song
@@ -80,7 +80,7 @@ def set_style(session, **settings: Any) -> Result:
 
 
 def _request(state: SongState, adapters, **extra: Any):
-    from ..tools.melody_request import build_request
+    from ..tools.melody.request import build_request
 
     return build_request(**melody_controls(state), adapters=adapters, **extra)
 
@@ -88,7 +88,7 @@ def _request(state: SongState, adapters, **extra: Any):
 def generate_melody(session, *, bars: int = 8, range: str | None = None, seed: int | None = None,
                     **settings: Any) -> Result:
     """A new melody from the settings (the given ones become settings too)."""
-    from ..tools.melody import new_melody
+    from ..tools.melody.compose import new_melody
 
     adapters = _adapters(session)
     state = update_settings(session.state, adapters=adapters, **settings)
@@ -100,7 +100,7 @@ def generate_melody(session, *, bars: int = 8, range: str | None = None, seed: i
 
 
 def _melody_request(session, melody: Melody, **extra: Any):
-    from ..tools.theory_key import estimate_key
+    from ..tools.theory.key import estimate_key
 
     state = session.state
     key = melody.key or estimate_key(melody)[0]
@@ -111,7 +111,7 @@ def _melody_request(session, melody: Melody, **extra: Any):
 
 def continue_melody(session, *, bars: int = 8, seed: int | None = None) -> Result:
     """Add bars after the current melody."""
-    from ..tools.melody import continue_melody as extend
+    from ..tools.melody.compose import continue_melody as extend
 
     melody = _need_melody(session.state).melody
     request = _melody_request(session, melody, bars=bars, seed=seed)
@@ -137,7 +137,7 @@ def _bar_span(text: str, bars: int) -> tuple[int, int]:
 
 def regenerate_bars(session, *, keep: str, seed: int | None = None) -> Result:
     """Keep bars A-B of the current melody and rewrite the rest."""
-    from ..tools.melody import regenerate_bars as rewrite
+    from ..tools.melody.compose import regenerate_bars as rewrite
 
     melody = _need_melody(session.state).melody
     span = _bar_span(keep, melody.bars)
@@ -150,7 +150,7 @@ def regenerate_bars(session, *, keep: str, seed: int | None = None) -> Result:
 
 def vary_melody(session, *, seed: int | None = None) -> Result:
     """A variation of the current melody."""
-    from ..tools.melody import vary_melody as vary
+    from ..tools.melody.compose import vary_melody as vary
 
     melody = _need_melody(session.state).melody
     request = _melody_request(session, melody, bars=melody.bars, seed=seed)
@@ -164,7 +164,7 @@ def recommend_chords(session, *, per: str | None = None, k: int = 3, style: str 
                      bars: int | None = None, seed: int = 0) -> Result:
     """Harmonize the melody, or suggest progressions when there is none."""
     try:
-        from ..tools import chords
+        from ..tools.chords import recommend as chords
     except ImportError as err:  # the chord tools are optional in a partial build
         raise ToolError(f"chord recommendation is not available in this build ({err})") from err
     state = session.state
@@ -207,8 +207,8 @@ def write_lyrics(session, *, theme: str, lang: str | None = None, rhyme: str | N
     """Words that fit the current melody; the drafter is the configured bigger LLM, else the
     checkpoint's lyrics adapter, else the non-neural drafters (the fitter checks every line)."""
     from ..tokenization.files import atomic_write
-    from ..tools.lyrics import write_lyrics as fit_lyrics
-    from ..tools.lyrics_sheet import add_extenders
+    from ..tools.lyrics.write import write_lyrics as fit_lyrics
+    from ..tools.lyrics.sheet import add_extenders
 
     state = session.state
     song = _need_melody(state)
@@ -234,7 +234,7 @@ def write_lyrics(session, *, theme: str, lang: str | None = None, rhyme: str | N
 
 def check_theory(session, *, voice: str | None = None) -> Result:
     """The music21 checks on the current song."""
-    from ..tools.theory import check_song
+    from ..tools.theory.check import check_song
 
     song = _need_melody(session.state)
     report = check_song(song, key=song.melody.key, voice=voice)
@@ -243,7 +243,7 @@ def check_theory(session, *, voice: str | None = None) -> Result:
 
 def analyze_melody(session) -> Result:
     """Key, meter, tempo, range, nearest style and findings of the current melody."""
-    from ..tools.analyze import analyze_song
+    from ..tools.theory.analyze import analyze_song
 
     analysis = analyze_song(_need_melody(session.state), profiles_path=session.resources.profiles_path)
     data = analysis.as_dict()
@@ -252,7 +252,7 @@ def analyze_melody(session) -> Result:
 
 def export_song(session, *, format: str = "all") -> Result:
     """Files for the current song; renderings that cannot be made are reported, not fatal for 'all'."""
-    from .render import RenderFailed, RenderUnavailable, render_png, render_svg, render_wav
+    from ..tools.export.render import RenderFailed, RenderUnavailable, render_png, render_svg, render_wav
 
     state = session.state
     if state.song is None:

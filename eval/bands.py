@@ -44,7 +44,7 @@ HEADLINE = {
 
 def read_records(corpus: Path, *, splits: Sequence[str] = HELD_OUT) -> list[dict[str, Any]]:
     """The records of the named splits (`<split>.jsonl` files of a built corpus)."""
-    from ..finetune.corpus import read_split
+    from ..finetune.corpus.build import read_split
 
     return [record for split in splits for record in read_split(corpus, split)]
 

@@ -4,7 +4,7 @@
 
 The model is the shipped checkpoint with the melody adapter active (what the tools use).
 Free sampling (no grammar, top-p 0.95, one stream, `--tokens` new tokens): HF `generate`,
-the first loop over the HF forward, and the lean forward (finetune/fast_forward.py) with the
+the first loop over the HF forward, and the lean forward (finetune/decode/fast_forward.py) with the
 numpy draw.  Constrained: an 8-bar irish-reel in D (the longest common request) by the
 reference loop (`constrained_sample`, HF forward) and by the fast path with 1 and 4
 candidates.  With `--e2e-per-style N`, also the end-to-end time of N 8-bar melodies per style
@@ -46,7 +46,7 @@ def _old_free_loop(model: Any, prompt: list[int], n: int, seed: int) -> int:
     """The first loop: HF forward with its KV cache, torch top-p draw over the whole vocabulary."""
     import torch
 
-    from ..finetune.sampling import SamplingConfig, draw
+    from ..finetune.decode.sampling import SamplingConfig, draw
 
     config, generator = SamplingConfig(), torch.Generator().manual_seed(seed)
     with torch.inference_mode():
@@ -61,7 +61,7 @@ def _lean_free_loop(lean: Any, prompt: list[int], n: int, seed: int) -> int:
     """The lean forward with the numpy draw over the whole vocabulary (no grammar)."""
     import numpy as np
 
-    from ..finetune.sampling import SamplingConfig, Choices, pick
+    from ..finetune.decode.sampling import SamplingConfig, Choices, pick
 
     config, rng = SamplingConfig(), np.random.default_rng(seed)
     every = Choices(ids=np.arange(lean.embed.shape[0]), penalty=None)
@@ -89,8 +89,8 @@ def end_to_end(runtime: Any, *, per_style: int, candidates: int, seed: int = 1) 
     from dataclasses import replace
 
     from ..tokenization.files import write_song
-    from ..tools.melody import new_melody
-    from ..tools.melody_request import build_request
+    from ..tools.melody.compose import new_melody
+    from ..tools.melody.request import build_request
     from .eval_melody import STYLES, requested_keys
 
     rows = []
@@ -118,9 +118,9 @@ def run(checkpoint: Path, *, tokens: int, repeats: int, threads: int, e2e_per_st
     import torch
     from transformers.utils import logging as hf_logging
 
-    from ..finetune.constraints import MelodySpec, build_grammar
+    from ..finetune.decode.constraints import MelodySpec, build_grammar
     from ..finetune.runtime import load_runtime
-    from ..finetune.sampling import SamplingConfig, constrained_sample, generate_melodies, melody_prompt
+    from ..finetune.decode.sampling import SamplingConfig, constrained_sample, generate_melodies, melody_prompt
     from ..tokenization.music import KeySpec, Meter
 
     hf_logging.set_verbosity_error()
@@ -156,8 +156,8 @@ def run(checkpoint: Path, *, tokens: int, repeats: int, threads: int, e2e_per_st
         melody["fast_4"].append(_timed(lambda: fast(seed, 4)))
     e2e = []
     if e2e_per_style:
-        from ..tools.melody import new_melody
-        from ..tools.melody_request import build_request
+        from ..tools.melody.compose import new_melody
+        from ..tools.melody.request import build_request
 
         new_melody(build_request(style="german-folk", key="G", seed=1), runtime=runtime)  # warm music21
         e2e = [end_to_end(runtime, per_style=e2e_per_style, candidates=c) for c in candidates]

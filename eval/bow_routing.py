@@ -1,4 +1,4 @@
-"""The chat router alone (finetune/chat_router.py): how far do words of the synthetic dialogues reach?
+"""The chat router alone (finetune/chat/router.py): how far do words of the synthetic dialogues reach?
 
 The bag-of-words softmax classifier (words, Chinese characters, numbers and word pairs; trained on
 the same synthetic messages the chat adapter learns from) picks the task of each prompt of the dev
@@ -15,7 +15,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ..finetune.chat_router import router_examples, train_router
+from ..finetune.chat.router import router_examples, train_router
 from .eval_routing import SET_FILES
 
 

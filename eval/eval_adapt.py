@@ -3,7 +3,7 @@
     nice python -m tunesmith.eval.eval_adapt --style irish-reel --files 20 --steps 300 --per-condition 30
 
 Picks `--files` real tunes of one style from the held-out split (test, then valid), writes them
-as MIDI files into a temporary folder, runs the real adapt path (`tools.adapt.adapt_style`,
+as MIDI files into a temporary folder, runs the real adapt path (`tools.melody.adapt.adapt_style`,
 which reads the MIDI back, trains a LoRA and saves it in a temporary styles home), then
 generates 8-bar melodies three ways with the same keys, meter, tempo, range and seeds:
 `before` (the shipped melody adapter, no style: what a person gets without the new style),
@@ -37,7 +37,7 @@ ADAPTER_NAME = "eval-adapt"
 
 def window_metrics(melody: Melody, *, bars: int) -> dict[str, float] | None:
     """The metrics of a melody's first `bars` bars (None when it is shorter or nearly empty)."""
-    from ..finetune.dataset import slice_bars
+    from ..finetune.corpus.dataset import slice_bars
 
     if melody.bars < bars:
         return None
@@ -116,7 +116,7 @@ def write_midi_files(records: Sequence[dict[str, Any]], folder: Path) -> list[Pa
 
 def generate(runtime, requests: Sequence[Any], *, bars: int) -> tuple[list[dict[str, float]], float]:
     """Metrics of one checked melody per request, and the median seconds per melody."""
-    from ..tools.melody import new_melody
+    from ..tools.melody.compose import new_melody
 
     rows, seconds = [], []
     for request in requests:
@@ -147,8 +147,8 @@ def _adapt_and_compare(work: Path, *, checkpoint: Path, style: str, records, son
                        per_condition: int, bars: int, seed: int, threads: int) -> dict[str, Any]:
     from ..finetune.runtime import load_runtime
     from ..tokenization.music import KeySpec
-    from ..tools.adapt import adapt_style
-    from ..tools.melody_request import build_request
+    from ..tools.melody.adapt import adapt_style
+    from ..tools.melody.request import build_request
 
     write_midi_files(records, work / "files")
     started, cpu = time.perf_counter(), time.process_time()

@@ -28,10 +28,10 @@ import numpy as np
 
 from ..tokenization.music import ChordEvent, KeySpec, Song
 from ..tokenization.records import record_to_song
-from ..tools.chords import HARMONY_ADAPTER, recommend_chords
-from ..tools.chords_score import _CENTROIDS, make_slots
-from ..tools.chords_vocab import candidate_chords, make_chord, roman_function
-from ..tools.theory_chords import chord_fit, chord_pitch_classes
+from ..tools.chords.recommend import HARMONY_ADAPTER, recommend_chords
+from ..tools.chords.score import _CENTROIDS, make_slots
+from ..tools.chords.vocab import candidate_chords, make_chord, roman_function
+from ..tools.theory.chords import chord_fit, chord_pitch_classes
 
 ROOT = Path(__file__).resolve().parents[1]
 # anchors-and-metrics.md §3.4: Bach soprano vs beat chords from the full texture; lead sheet (Nottingham).
@@ -51,7 +51,7 @@ def read(path: Path) -> list[dict[str, Any]]:
 # ---- harmonizers ---------------------------------------------------------------------------
 def baseline(song: Song, *, per: str, key: KeySpec) -> list[ChordEvent]:
     """Per slot the diatonic triad with the most melody on chord tones (then consonance, then I first)."""
-    from ..tools.chords_score import fit_tables, melody_features
+    from ..tools.chords.score import fit_tables, melody_features
 
     mode = "minor" if key.mode in ("minor", "dorian") else "major"
     chords = [make_chord(KeySpec(key.tonic, mode), rel, q) for rel, q in DIATONIC[mode]]
@@ -72,7 +72,7 @@ def model_only(song: Song, *, per: str, key: KeySpec, runtime) -> list[ChordEven
     """The adapter's greedy chords, one per slot, restricted to the style's candidates."""
     from dataclasses import replace
 
-    from ..finetune.harmony_model import chord_ids, decode_chords
+    from ..finetune.harmony.model import chord_ids, decode_chords
     from ..tokenization.vocab import chord_token
 
     chords = candidate_chords(key, "chorale")
@@ -203,7 +203,7 @@ def folk_records(corpus: Path, count: int, *, seed: int) -> list[dict[str, Any]]
 
 
 def sixteen_bars(records: list[dict[str, Any]]) -> Song:
-    from ..finetune.dataset import slice_bars
+    from ..finetune.corpus.dataset import slice_bars
 
     for record in records:
         song = record_to_song(record)
@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _adapter_summary(checkpoint: Path) -> dict[str, Any] | None:
-    from ..finetune.harmony_model import TRAINING_FILE
+    from ..finetune.harmony.model import TRAINING_FILE
 
     path = checkpoint / "adapters" / HARMONY_ADAPTER / TRAINING_FILE
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None

@@ -25,12 +25,12 @@ from typing import Any
 
 from ..tokenization.music import Melody, Song
 from ..tokenization.records import record_to_song
-from ..tools import lyrics_en as en
-from ..tools import lyrics_zh as zh
+from ..tools.lyrics import en
+from ..tools.lyrics import zh
 from ..tools.errors import ToolError
-from ..tools.lyrics import write_lyrics
-from ..tools.lyrics_model import theme_hints
-from ..tools.lyrics_slots import lyric_slots
+from ..tools.lyrics.write import write_lyrics
+from ..tools.lyrics.model import theme_hints
+from ..tools.lyrics.slots import lyric_slots
 
 ENGLISH_SONGS = ("leadSheet/fosterBrownHair.mxl", "leadSheet/berlinAlexandersRagtime.mxl",
                  "johnson_j_r/lift_every_voice.mxl", "beach/prayer_of_a_tired_child.musicxml",
@@ -173,7 +173,7 @@ def generated(records: list[dict], *, lang: str, seed: int, rhyme: str, theme: s
 
 def _control_chars() -> list[str]:
     """Characters drawn as often as they occur in the drafter's poetry (or phrase list)."""
-    from ..tools.lyrics_drafter_zh import phrase_segments, poetry_segments
+    from ..tools.lyrics.drafter_zh import phrase_segments, poetry_segments
 
     return list("".join(poetry_segments() or phrase_segments()))
 

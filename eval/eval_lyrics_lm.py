@@ -1,5 +1,5 @@
 """How well does a lyrics adapter know verse?  Mean negative log-likelihood per UTF-8 byte of
-held-out corpus lines (the poems `tools.lyrics_train` holds out), unconstrained.
+held-out corpus lines (the poems `tools.lyrics.train` holds out), unconstrained.
 
 Per byte, so an adapter that writes bytes and one that writes BPE pieces compare directly: a
 line's likelihood is the same event whichever units spell it.  The prompts stand alone (no line
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..tools.lyrics_train import lyrics_data, pair_source, reads_previous_line, rhyme_index
+from ..tools.lyrics.train import lyrics_data, pair_source, reads_previous_line, rhyme_index
 
 SAMPLE_PROMPTS = (("en", 8, ["home", "road"], None), ("en", 6, ["sea"], "night"),
                   ("zh", 7, ["月", "家"], None), ("zh", 5, ["春"], None))
@@ -31,9 +31,9 @@ def adapter_figures(checkpoint: Path, pairs: list[tuple[str, str]]) -> dict[str,
     """Nats per byte over `pairs` (by language) and a few greedy lines, for the checkpoint's lyrics adapter."""
     from ..finetune.lora import adapter_dir
     from ..finetune.runtime import load_runtime
-    from ..finetune.text_adapter import generate_text, score_text
-    from ..finetune.text_pieces import PIECES_FILE, PieceTable
-    from ..tools.lyrics_constraint import lyrics_prompt
+    from ..finetune.text.adapter import generate_text, score_text
+    from ..finetune.text.pieces import PIECES_FILE, PieceTable
+    from ..tools.lyrics.constraint import lyrics_prompt
 
     runtime = load_runtime(checkpoint)
     runtime.use("lyrics")

@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from ..finetune.runtime import load_runtime
-from ..finetune.style_profiles import build_profiles, melody_features
+from ..finetune.corpus.profiles import build_profiles, melody_features
 from ..tokenization.files import write_song
 from ..tokenization.music import KeySpec, spell_pitch_class
 from ..tokenization.records import record_to_song
 from ..tools.errors import ToolError
-from ..tools.melody import new_melody
-from ..tools.melody_request import build_request
-from ..tools.theory_key import same_key
+from ..tools.melody.compose import new_melody
+from ..tools.melody.request import build_request
+from ..tools.theory.key import same_key
 from .bands import read_records
 from .metrics import melody_metrics
 
@@ -88,7 +88,7 @@ def window_reference(corpus: Path, *, bars: int, seed: int = 0) -> dict[str, dic
     """
     import numpy as np
     from ..tokenization.styles import get_style
-    from ..finetune.dataset import slice_bars
+    from ..finetune.corpus.dataset import slice_bars
     from .bands import shuffled_pitches, summarise as band_stats
 
     values: dict[str, dict[str, list[dict[str, float]]]] = defaultdict(lambda: {"real": [], "shuffled": []})
@@ -133,7 +133,7 @@ def realism(rows: list[dict[str, Any]], reference: dict[str, Any]) -> dict[str, 
 
 
 def style_recognition(rows: list[dict[str, Any]], corpus: Path) -> dict[str, Any]:
-    """The style classifier of finetune/style_profiles: fitted on the real held-out melodies
+    """The style classifier of finetune/corpus/profiles: fitted on the real held-out melodies
     (valid + test) to judge the generated ones; its ceiling on real data is measured by
     fitting on train and testing on test."""
     from ..tokenization.styles import get_style

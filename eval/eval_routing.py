@@ -5,7 +5,7 @@
 eval/ may not import agent/, so this drives the real command line: it writes one batch file
 (every prompt gets the same small melody, so tools that need a song have one), runs
 `tunesmith batch FILE --out DIR --model SPEC --jobs N` and reads results.jsonl.  The first
-tool call of a prompt decides its task (finetune.chat_router.TOOL_TASKS);
+tool call of a prompt decides its task (finetune.chat.router.TOOL_TASKS);
 no tool call means "chat".  Arguments are right when every expected one matches after
 normalisation (key "D minor" == key "D" + mode "minor", case, ints); extra ones are allowed
 but counted.  Timing: per-turn seconds from the results (p50/p90, all turns and turns with
@@ -27,7 +27,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from ..finetune.chat_router import TOOL_TASKS
+from ..finetune.chat.router import TOOL_TASKS
 from ..tokenization.errors import MusicValueError
 from ..tokenization.music import parse_key
 

@@ -1,4 +1,4 @@
-"""How real tunes repeat their own bars, per style: the measurements behind tools/melody_form.
+"""How real tunes repeat their own bars, per style: the measurements behind tools/melody/form.
 
     python -m tunesmith.eval.form_stats --bars 8 --out eval/results/form_stats.json
 
@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from ..finetune.dataset import slice_bars
+from ..finetune.corpus.dataset import slice_bars
 from ..tokenization.music import Melody
 from ..tokenization.records import record_to_song
 from ..tokenization.styles import get_style
@@ -169,7 +169,7 @@ def style_stats(melodies: list[Melody], *, bars: int, top: int = 12) -> dict[str
 
 def templates(stats: dict[str, Any], *, top: int = 8, min_n: int = 20, min_share: float = 0.02
               ) -> dict[str, dict[str, list[list]]]:
-    """The form templates tools/melody_form ships: per style and start (pickup / downbeat), the
+    """The form templates tools/melody/form ships: per style and start (pickup / downbeat), the
     map without copies at its measured share, then the most common maps with copies (at most
     `top`, none rarer than `min_share`) scaled up to stand for all maps with copies, as [map, weight]
     with weights summing to 1.  A start with fewer than `min_n` tunes borrows the other start's maps."""

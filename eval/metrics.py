@@ -18,7 +18,7 @@ import numpy as np
 
 from ..tokenization.errors import MusicValueError
 from ..tokenization.music import KeySpec, Melody, spell_pitch_class
-from ..tools.theory_key import key_estimate
+from ..tools.theory.key import key_estimate
 
 MAJOR = frozenset({0, 2, 4, 5, 7, 9, 11})
 NATURAL_MINOR = frozenset({0, 2, 3, 5, 7, 8, 10})
@@ -47,7 +47,7 @@ class KeyEstimate:
 
 
 def estimate_key(melody: Melody) -> KeyEstimate:
-    """The key music21's `analyze('key')` gives for this melody (tools/theory_key computes it)."""
+    """The key music21's `analyze('key')` gives for this melody (tools/theory/key computes it)."""
     found = key_estimate(melody)
     if found is None:
         raise MusicValueError("a melody without notes has no key")

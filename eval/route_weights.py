@@ -1,7 +1,7 @@
 """How much the chat adapter's vote should count against the router's when picking a task.
 
 For every prompt of the given sets, the adapter's task probabilities (its first output bytes,
-finetune.chat_embedded.adapter_task_probs) and the router's (finetune/chat_router.py) are computed
+finetune.chat.embedded.adapter_task_probs) and the router's (finetune/chat/router.py) are computed
 once; then the task picked by p_adapter ** w * p_router is scored for each weight w (w = 0 is the
 router alone; a large w is the adapter alone).  Tune on the sets you develop with and report on a
 set written afterwards.
@@ -16,8 +16,8 @@ import json
 import time
 from pathlib import Path
 
-from ..finetune.chat_embedded import CHAT_ADAPTER, adapter_task_probs
-from ..finetune.chat_router import ROUTER_FILE, TOOL_TASKS, Router, combine
+from ..finetune.chat.embedded import CHAT_ADAPTER, adapter_task_probs
+from ..finetune.chat.router import ROUTER_FILE, TOOL_TASKS, Router, combine
 from .eval_routing import ROOT, load_prompts
 
 WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 100.0)
@@ -26,7 +26,7 @@ WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 100.0)
 def main(argv: list[str] | None = None) -> int:
     from ..finetune.lora import adapter_dir
     from ..finetune.runtime import load_runtime
-    from ..finetune.text_pieces import PIECES_FILE, PieceTable
+    from ..finetune.text.pieces import PIECES_FILE, PieceTable
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--checkpoint", type=Path, default=ROOT / "checkpoints" / "default")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from collections.abc import Sequence
 
-from .dataset import Augment, MelodyData, build_windows
+from .corpus.dataset import Augment, MelodyData, build_windows
 from .errors import ModelError
 from .model import count_parameters, load_frozen_model
 from .train import TrainConfig, fit, write_run_config

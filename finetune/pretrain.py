@@ -13,7 +13,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from .dataset import Augment, MelodyData, build_windows, data_hash, read_records
+from .corpus.dataset import Augment, MelodyData, build_windows, data_hash, read_records
 from .errors import CorpusError, ModelError
 from .model import ModelConfig, build_model, count_parameters, save_model, set_seed
 from .train import TrainConfig, fit, write_run_config

@@ -50,7 +50,7 @@ class Runtime:
         merged; built on first use per adapter (~10 ms) and kept, so sampling does not rebuild it."""
         found = self.lean_copies.get(self.active)
         if found is None:
-            from .fast_forward import lean_model
+            from .decode.fast_forward import lean_model
 
             found = self.lean_copies[self.active] = lean_model(self.model)
         return found

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .dataset import SequenceSource, collate, make_batches
+from .corpus.dataset import SequenceSource, collate, make_batches
 from .errors import ModelError
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -12,10 +12,10 @@ from tunesmith.finetune.runtime import load_runtime
 from tunesmith.tokenization.codec import default_codec
 from tunesmith.tokenization.files import write_song
 from tunesmith.tokenization.music import KeySpec, Melody, Meter, Note, Song
-from tunesmith.tools.adapt import adapt_style, check_name, collect_records
+from tunesmith.tools.melody.adapt import adapt_style, check_name, collect_records
 from tunesmith.tools.errors import ToolError
-from tunesmith.tools.melody import new_melody
-from tunesmith.tools.melody_request import build_request
+from tunesmith.tools.melody.compose import new_melody
+from tunesmith.tools.melody.request import build_request
 
 
 def _files(folder: Path, count: int) -> None:

@@ -10,13 +10,15 @@ from pathlib import Path
 import pytest
 
 from tunesmith.agent.toolkit import TOOLS
-from tunesmith.finetune import chat_data, chat_slots, chat_templates
-from tunesmith.finetune.chat_format import chat_prompt
-from tunesmith.finetune.chat_data import CHORD_STYLES, MOODS, ChatExample, chat_examples
+from tunesmith.finetune.chat import data as chat_data
+from tunesmith.finetune.chat import slots as chat_slots
+from tunesmith.finetune.chat import templates as chat_templates
+from tunesmith.finetune.chat.format import chat_prompt
+from tunesmith.finetune.chat.data import CHORD_STYLES, MOODS, ChatExample, chat_examples
 from tunesmith.tokenization.music import MODES
 from tunesmith.tokenization.styles import STYLE_NAMES
 from tunesmith.tokenization.vocab import METERS
-from tunesmith.tools.chords_progressions import MOODS as CHORD_TOOL_MOODS
+from tunesmith.tools.chords.progressions import MOODS as CHORD_TOOL_MOODS
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "dev-prompts.jsonl"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -170,7 +172,7 @@ def test_examples_for_the_dev_kinds_of_request(examples):
 def test_doctests():
     import doctest
 
-    from tunesmith.finetune import chat_results
+    from tunesmith.finetune.chat import results as chat_results
 
     for module in (chat_data, chat_slots, chat_results):
         result = doctest.testmod(module)
@@ -181,7 +183,7 @@ def test_calls_pass_the_decoders_grammar():
     """Each call target is one the constrained decoder (chat_format.CallGrammar) can write, and parses back;
     the only exceptions are values the message spells in a way chat_mentions does not read (a typo like
     "sity-four", a bare lower-case key "a theme c"): at most 1 in 500."""
-    from tunesmith.finetune.chat_format import END, CallGrammar, FieldValues, format_call, parse_call, tool_specs
+    from tunesmith.finetune.chat.format import END, CallGrammar, FieldValues, format_call, parse_call, tool_specs
 
     tools = [{"name": name, "parameters": schema.model_json_schema()} for name, (_, schema) in TOOLS.items()]
     specs = tool_specs(tools, FieldValues.default(moods=MOODS, chord_styles=CHORD_STYLES))

@@ -14,11 +14,11 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage  # noqa
 from tunesmith.agent import toolkit  # noqa: E402
 from tunesmith.agent.models import make_chat_model  # noqa: E402
 from tunesmith.agent.session import Resources  # noqa: E402
-from tunesmith.finetune import chat_embedded  # noqa: E402
-from tunesmith.finetune.chat_format import chat_prompt, format_call  # noqa: E402
+from tunesmith.finetune.chat import embedded as chat_embedded  # noqa: E402
+from tunesmith.finetune.chat.format import chat_prompt, format_call  # noqa: E402
 from tunesmith.finetune.model import build_model, get_preset, save_model  # noqa: E402
-from tunesmith.finetune.text_pieces import PieceTable  # noqa: E402
-from tunesmith.finetune.text_adapter import train_text_adapter  # noqa: E402
+from tunesmith.finetune.text.pieces import PieceTable  # noqa: E402
+from tunesmith.finetune.text.adapter import train_text_adapter  # noqa: E402
 from tunesmith.finetune.train import TrainConfig  # noqa: E402
 from tunesmith.tokenization.codec import default_codec  # noqa: E402
 
@@ -72,7 +72,7 @@ def test_embedded_model_calls_tools_validly_or_replies(checkpoint) -> None:
 def test_the_router_and_the_adapter_decide_the_task_together(checkpoint, task) -> None:
     """A router sure of one task (a bias only) outvotes the adapter: the call (or reply) follows it,
     and a stated value is passed even when the adapter would not write it."""
-    from tunesmith.finetune.chat_router import TOOL_TASKS, Router
+    from tunesmith.finetune.chat.router import TOOL_TASKS, Router
 
     tasks = tuple(sorted({*TOOL_TASKS.values(), "chat"}))
     bias = torch.full((len(tasks),), -20.0)

@@ -10,9 +10,9 @@ from langchain_core.tools import StructuredTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from tunesmith.agent import tool_args, toolkit
-from tunesmith.finetune import chat_format as cf
+from tunesmith.finetune.chat import format as cf
 from tunesmith.finetune.errors import ModelError
-from tunesmith.finetune.text_adapter import END
+from tunesmith.finetune.text.adapter import END
 
 
 def _schemas() -> list[dict]:

@@ -6,8 +6,9 @@ import doctest
 
 import pytest
 
-from tunesmith.finetune import chat_mentions, chat_spans
-from tunesmith.finetune.chat_mentions import stated
+from tunesmith.finetune.chat import mentions as chat_mentions
+from tunesmith.finetune.chat import spans as chat_spans
+from tunesmith.finetune.chat.mentions import stated
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -8,8 +8,8 @@ import pytest
 
 pytest.importorskip("torch")
 
-from tunesmith.finetune import chat_router  # noqa: E402
-from tunesmith.finetune.chat_router import Router, combine, router_examples, tasks_of, train_router  # noqa: E402
+from tunesmith.finetune.chat import router as chat_router  # noqa: E402
+from tunesmith.finetune.chat.router import Router, combine, router_examples, tasks_of, train_router  # noqa: E402
 from tunesmith.finetune.errors import ModelError  # noqa: E402
 
 

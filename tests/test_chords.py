@@ -16,15 +16,20 @@ from typer.testing import CliRunner
 from tunesmith.agent import cli_chords
 from tunesmith.tokenization.abc import song_to_abc
 from tunesmith.tokenization.music import MODES, KeySpec, Melody, Meter, Note, Song, spell_pitch_class
-from tunesmith.tools import (chords_explain, chords_prior, chords_progressions, chords_score, chords_search,
-                             chords_tables, chords_vocab)
-from tunesmith.tools.chords import progressions, recommend_chords
-from tunesmith.tools.chords_score import make_slots
-from tunesmith.tools.chords_search import kbest_paths, max_marginals
-from tunesmith.tools.chords_vocab import CHORALE, LEAD_SHEET, candidate_chords, roman_function, style_family
+from tunesmith.tools.chords import explain as chords_explain
+from tunesmith.tools.chords import prior as chords_prior
+from tunesmith.tools.chords import progressions as chords_progressions
+from tunesmith.tools.chords import score as chords_score
+from tunesmith.tools.chords import search as chords_search
+from tunesmith.tools.chords import tables as chords_tables
+from tunesmith.tools.chords import vocab as chords_vocab
+from tunesmith.tools.chords.recommend import progressions, recommend_chords
+from tunesmith.tools.chords.score import make_slots
+from tunesmith.tools.chords.search import kbest_paths, max_marginals
+from tunesmith.tools.chords.vocab import CHORALE, LEAD_SHEET, candidate_chords, roman_function, style_family
 from tunesmith.tools.errors import ToolError
-from tunesmith.tools.theory import check_song
-from tunesmith.tools.theory_chords import chord_pitch_classes
+from tunesmith.tools.theory.check import check_song
+from tunesmith.tools.theory.chords import chord_pitch_classes
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "harmony" / "train.jsonl"
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tunesmith.finetune.corpus import build_corpus, load_stats, plan_units, read_split
-from tunesmith.finetune.corpus_abc import declared_meters, first_voice_only, fix_essen_text, split_abc
-from tunesmith.finetune.corpus_parse import Unit, parse_unit
-from tunesmith.finetune.corpus_sources import Source, abc_key, dance_style, default_sources, han_genre, label_tune
+from tunesmith.finetune.corpus.build import build_corpus, load_stats, plan_units, read_split
+from tunesmith.finetune.corpus.abc import declared_meters, first_voice_only, fix_essen_text, split_abc
+from tunesmith.finetune.corpus.parse import Unit, parse_unit
+from tunesmith.finetune.corpus.sources import Source, abc_key, dance_style, default_sources, han_genre, label_tune
 from tunesmith.finetune.errors import CorpusError
 from tunesmith.tokenization.music import KeySpec
 from tunesmith.tokenization.records import record_to_song, split_of

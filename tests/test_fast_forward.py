@@ -11,11 +11,11 @@ import pytest
 import torch
 
 from tunesmith.finetune.errors import ModelError
-from tunesmith.finetune.fast_forward import LeanModel, as_lean, lean_model
+from tunesmith.finetune.decode.fast_forward import LeanModel, as_lean, lean_model
 from tunesmith.finetune.lora import AdapterConfig, add_adapter
 from tunesmith.finetune.model import ModelConfig, build_model, get_preset
 from tunesmith.finetune.runtime import Runtime
-from tunesmith.finetune.sampling import SamplingConfig, Choices, filter_logits, pick
+from tunesmith.finetune.decode.sampling import SamplingConfig, Choices, filter_logits, pick
 from tunesmith.tokenization.codec import MusicCodec, default_codec
 
 TOLERANCE = 1e-4

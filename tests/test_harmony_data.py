@@ -10,12 +10,16 @@ import pytest
 from typer.testing import CliRunner
 
 from tunesmith.agent.cli_harmony import harmony_app
-from tunesmith.finetune import harmony_build, harmony_cache, harmony_chords, harmony_data, harmony_validate
+from tunesmith.finetune.harmony import build as harmony_build
+from tunesmith.finetune.harmony import cache as harmony_cache
+from tunesmith.finetune.harmony import chords as harmony_chords
+from tunesmith.finetune.harmony import data as harmony_data
+from tunesmith.finetune.harmony import validate as harmony_validate
 from tunesmith.finetune.errors import CorpusError
-from tunesmith.finetune.harmony_cache import Chorale, derive_many
-from tunesmith.finetune.harmony_chords import best_template, label_chord, roman_figure
-from tunesmith.finetune.harmony_data import beat_chords, derive_chorale
-from tunesmith.finetune.harmony_validate import compare
+from tunesmith.finetune.harmony.cache import Chorale, derive_many
+from tunesmith.finetune.harmony.chords import best_template, label_chord, roman_figure
+from tunesmith.finetune.harmony.data import beat_chords, derive_chorale
+from tunesmith.finetune.harmony.validate import compare
 from tunesmith.tokenization.records import record_to_song, split_of
 
 # I - IV - V - I in C, one chord per beat; S A T B, each a list of (pitch, quarter length).

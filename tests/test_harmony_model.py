@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from tunesmith.finetune import harmony_model as hm
+from tunesmith.finetune.harmony import model as hm
 from tunesmith.finetune.model import build_model, get_preset, save_model
 from tunesmith.finetune.runtime import load_runtime
 from tunesmith.finetune.train import TrainConfig
 from tunesmith.tokenization.codec import MusicCodec, default_codec
 from tunesmith.tokenization.music import ChordEvent, KeySpec, Melody, Meter, Note, Song
 from tunesmith.tokenization.records import song_to_record
-from tunesmith.tools.chords import recommend_chords
+from tunesmith.tools.chords.recommend import recommend_chords
 
 PROGRESSION = [(0, "maj"), (5, "maj"), (7, "7"), (0, "maj")]
 

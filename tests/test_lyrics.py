@@ -5,17 +5,16 @@ from __future__ import annotations
 import pytest
 
 from tunesmith.tokenization.music import KeySpec, Melody, Meter, Note, Song, Syllable
-from tunesmith.tools import lyrics_en
-from tunesmith.tools import lyrics_en as en
-from tunesmith.tools import lyrics_zh
-from tunesmith.tools import lyrics_zh as zh
+from tunesmith.tools.lyrics import en as lyrics_en
+from tunesmith.tools.lyrics import en
+from tunesmith.tools.lyrics import zh as lyrics_zh
+from tunesmith.tools.lyrics import zh
 from tunesmith.tools.errors import ToolError
-from tunesmith.tools.lyrics import scheme_groups, write_lyrics
-from tunesmith.tools.lyrics_drafter_zh import PoetryDrafter
-from tunesmith.tools.lyrics_drafters import LexiconDrafter
-from tunesmith.tools.lyrics_lexicon import (ADVERBS, AUXILIARIES, CONJUNCTIONS, DETERMINERS, PREPOSITIONS,
-                                            SUBJECTS, themes)
-from tunesmith.tools.lyrics_slots import Phrase, Slot, beat_strength, lyric_slots, melody_phrases
+from tunesmith.tools.lyrics.write import scheme_groups, write_lyrics
+from tunesmith.tools.lyrics.drafter_zh import PoetryDrafter
+from tunesmith.tools.lyrics.drafters import LexiconDrafter
+from tunesmith.tools.lyrics.lexicon import ADVERBS, AUXILIARIES, CONJUNCTIONS, DETERMINERS, PREPOSITIONS, SUBJECTS, themes
+from tunesmith.tools.lyrics.slots import Phrase, Slot, beat_strength, lyric_slots, melody_phrases
 
 
 def build(spec: list[tuple[int | None, float]], *, meter: Meter = Meter(4, 4), start: float = 0.0) -> Melody:
@@ -217,7 +216,7 @@ def test_drafter_is_a_plugin_and_misfits_never_come_back():
 
 def test_sheet_extenders_and_files(tmp_path):
     from tunesmith.tokenization.files import musicxml_bytes
-    from tunesmith.tools.lyrics_sheet import add_extenders, lyric_sheet
+    from tunesmith.tools.lyrics.sheet import add_extenders, lyric_sheet
 
     melody = build([(60, 1), (62, 0.5), (64, 0.5), (65, 1), (67, 1), (65, 1), (64, 1), (62, 2)])
     result = write_lyrics(melody, theme="love", rhyme="X", seed=2, melisma={2})
@@ -262,7 +261,12 @@ def test_eval_measures_real_layout():
 def test_doctests():
     import doctest
 
-    from tunesmith.tools import lyrics, lyrics_drafter_zh, lyrics_drafters, lyrics_lexicon, lyrics_sheet, lyrics_slots
+    from tunesmith.tools.lyrics import write as lyrics
+    from tunesmith.tools.lyrics import drafter_zh as lyrics_drafter_zh
+    from tunesmith.tools.lyrics import drafters as lyrics_drafters
+    from tunesmith.tools.lyrics import lexicon as lyrics_lexicon
+    from tunesmith.tools.lyrics import sheet as lyrics_sheet
+    from tunesmith.tools.lyrics import slots as lyrics_slots
 
     for module in (lyrics, lyrics_en, lyrics_zh, lyrics_slots, lyrics_lexicon, lyrics_sheet, lyrics_drafters,
                    lyrics_drafter_zh):

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from tunesmith.finetune import text_corpus as tc
-from tunesmith.tools import lyrics_constraint as lc
-from tunesmith.tools import lyrics_constraint_zh as lcz
-from tunesmith.tools import lyrics_en as en
-from tunesmith.tools import lyrics_zh as zh
-from tunesmith.tools.lyrics_slots import Phrase, Slot
+from tunesmith.finetune.text import corpus as tc
+from tunesmith.tools.lyrics import constraint as lc
+from tunesmith.tools.lyrics import constraint_zh as lcz
+from tunesmith.tools.lyrics import en
+from tunesmith.tools.lyrics import zh
+from tunesmith.tools.lyrics.slots import Phrase, Slot
 
 WORDS = ("the a i my and of in to we go home road night light day way stay away far star are sea free tree "
          "morning evening river water mother father open golden silver wander over never ever together "
@@ -53,7 +53,7 @@ def chars() -> lcz.HanChars:
 
 
 def test_end_symbol_matches_the_decoder():
-    from tunesmith.finetune.text_adapter import END
+    from tunesmith.finetune.text.adapter import END
 
     assert lc.END == END
 
@@ -141,7 +141,7 @@ def _poems(folder: Path) -> Path:
 
 
 def test_training_pairs_carry_counts_theme_and_rhyme(tmp_path):
-    from tunesmith.tools.lyrics_train import lyrics_data, pair_source, rhyme_index
+    from tunesmith.tools.lyrics.train import lyrics_data, pair_source, rhyme_index
 
     lines, words, chars = lyrics_data(_poems(tmp_path / "text"))
     assert {"river", "home", "mother"} <= set(words)
@@ -172,7 +172,7 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
 
     from tunesmith.finetune.model import build_model, get_preset, save_model
     from tunesmith.tokenization.codec import default_codec
-    from tunesmith.tools.lyrics_train import train_lyrics_adapter
+    from tunesmith.tools.lyrics.train import train_lyrics_adapter
 
     folder = tmp_path_factory.mktemp("lyrics-ckpt")
     codec = default_codec()
@@ -188,8 +188,8 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
 def test_model_drafter_lines_fit_and_write_lyrics_uses_it(tiny_checkpoint):
     from tunesmith.finetune.runtime import load_runtime
     from tunesmith.tokenization.music import Melody, Meter, Note
-    from tunesmith.tools.lyrics import write_lyrics
-    from tunesmith.tools.lyrics_model import ModelDrafter, has_lyrics_adapter
+    from tunesmith.tools.lyrics.write import write_lyrics
+    from tunesmith.tools.lyrics.model import ModelDrafter, has_lyrics_adapter
 
     runtime = load_runtime(tiny_checkpoint)
     assert has_lyrics_adapter(runtime) and not has_lyrics_adapter(None)
@@ -213,7 +213,7 @@ def test_llm_drafter_parses_a_chat_answer():
     from langchain_core.messages import AIMessage
 
     from tunesmith.agent.lyrics_llm import LLMDrafter, parse_lines
-    from tunesmith.tools.lyrics import write_lyrics
+    from tunesmith.tools.lyrics.write import write_lyrics
     from tunesmith.tokenization.music import Melody, Meter, Note
 
     answer = "1. Away the river\n2. Morning on the sea\n"
@@ -235,7 +235,7 @@ def test_llm_drafter_parses_a_chat_answer():
                     reason="the shipped checkpoint has no lyrics adapter")
 def test_shipped_lyrics_adapter_drafts_fitting_lines():
     from tunesmith.finetune.runtime import load_runtime
-    from tunesmith.tools.lyrics_model import ModelDrafter
+    from tunesmith.tools.lyrics.model import ModelDrafter
 
     drafter = ModelDrafter(load_runtime(SHIPPED), candidates=2)
     started = time.perf_counter()
@@ -252,7 +252,7 @@ def test_doctests():
     import doctest
 
     from tunesmith.agent import lyrics_llm
-    from tunesmith.tools import lyrics_model
+    from tunesmith.tools.lyrics import model as lyrics_model
 
     for module in (tc, lc, lcz, lyrics_model, lyrics_llm):
         assert doctest.testmod(module).failed == 0, module.__name__

@@ -1,4 +1,4 @@
-"""Form-aware melodies (tools/melody_form) and the repeat statistics behind them (eval/form_stats)."""
+"""Form-aware melodies (tools/melody/form) and the repeat statistics behind them (eval/form_stats)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from tunesmith.eval import form_stats
 from tunesmith.tokenization.music import KeySpec, Melody, Meter, Note
-from tunesmith.tools import melody_form as form
+from tunesmith.tools.melody import form
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -164,7 +164,7 @@ def runtime(tmp_path_factory):
     import importlib.util
 
     from tunesmith.finetune.runtime import load_runtime
-    from tunesmith.finetune.style_profiles import build_profiles
+    from tunesmith.finetune.corpus.profiles import build_profiles
 
     spec = importlib.util.spec_from_file_location("agent_fakes", Path(__file__).with_name("agent_fakes.py"))
     fakes = importlib.util.module_from_spec(spec)
@@ -177,8 +177,8 @@ def runtime(tmp_path_factory):
 
 
 def test_new_melody_with_form_on_a_tiny_model(runtime) -> None:
-    from tunesmith.tools import melody as tool
-    from tunesmith.tools.melody_request import build_request
+    from tunesmith.tools.melody import compose as tool
+    from tunesmith.tools.melody.request import build_request
 
     request = build_request(style="irish-reel", key="D", bars=8, seed=4)
     fit = tool.style_scorer(runtime, "irish-reel")

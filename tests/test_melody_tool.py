@@ -13,9 +13,9 @@ from tunesmith.finetune.runtime import load_runtime
 from tunesmith.tokenization.codec import default_codec
 from tunesmith.tokenization.files import read_song
 from tunesmith.tokenization.music import KeySpec, Meter
-from tunesmith.tools import melody as tool
+from tunesmith.tools.melody import compose as tool
 from tunesmith.tools.errors import ToolError
-from tunesmith.tools.melody_request import build_request, parse_range
+from tunesmith.tools.melody.request import build_request, parse_range
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +104,7 @@ def test_cli_melody_writes_files_and_is_reproducible(checkpoint: Path, tmp_path:
 def test_doctests() -> None:
     import doctest
 
-    from tunesmith.tools import melody_request
+    from tunesmith.tools.melody import request as melody_request
 
     for module in (tool, melody_request):
         assert doctest.testmod(module).failed == 0

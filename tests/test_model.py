@@ -9,10 +9,7 @@ import torch
 
 from tunesmith.finetune import model as model_module
 from tunesmith.finetune.errors import ModelError
-from tunesmith.finetune.model import (
-    MODEL_CONFIG_FILE, ModelConfig, build_model, count_parameters, get_preset, load_model, read_model_config,
-    save_model,
-)
+from tunesmith.finetune.model import MODEL_CONFIG_FILE, ModelConfig, build_model, count_parameters, get_preset, load_model, read_model_config, save_model
 from tunesmith.tokenization.codec import MusicCodec, default_codec
 
 

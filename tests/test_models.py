@@ -152,7 +152,7 @@ def _tiny_hf_folder(folder: Path, *, positions: int = 256) -> Path:
 
 
 def test_a_local_hf_folder_renders_tools_and_generates(tmp_path: Path) -> None:
-    from tunesmith.finetune.hf_chat import HFChat
+    from tunesmith.finetune.chat.hf import HFChat
 
     folder = _tiny_hf_folder(tmp_path / "tiny-chat")
     backend = HFChat(folder)

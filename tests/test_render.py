@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tunesmith.agent import render
+from tunesmith.tools.export import render
 from tunesmith.tokenization.files import write_song
 from tunesmith.tokenization.music import KeySpec, Melody, Meter, Note, Song
 

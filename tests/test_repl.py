@@ -112,7 +112,7 @@ def test_streamed_reply(tmp_path: Path) -> None:
 
 
 def test_save_load_export_play(tmp_path: Path, tune: Path, monkeypatch) -> None:
-    monkeypatch.setattr("tunesmith.agent.render.shutil.which", lambda name: None)
+    monkeypatch.setattr("tunesmith.tools.export.render.shutil.which", lambda name: None)
     saved = tmp_path / "saved.json"
     lines, session = chat(tmp_path, [f"/load {tune}", "/style tempo=90", f"/save {saved}", "/export svg", "/play",
                                      "/help", "/quit"])

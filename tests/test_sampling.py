@@ -8,13 +8,11 @@ import math
 import pytest
 import torch
 
-from tunesmith.finetune.constraints import MelodySpec, scale_pitch_classes
-from tunesmith.finetune.dataset import slice_bars
+from tunesmith.finetune.decode.constraints import MelodySpec, scale_pitch_classes
+from tunesmith.finetune.corpus.dataset import slice_bars
 from tunesmith.finetune.errors import ModelError
 from tunesmith.finetune.model import build_model, get_preset
-from tunesmith.finetune.sampling import (
-    SamplingConfig, draw, filter_logits, generate_melody, mask_logits, melody_prompt,
-)
+from tunesmith.finetune.decode.sampling import SamplingConfig, draw, filter_logits, generate_melody, mask_logits, melody_prompt
 from tunesmith.tokenization.codec import MusicCodec, default_codec
 from tunesmith.tokenization.music import KeySpec, Meter
 

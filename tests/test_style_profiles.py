@@ -6,8 +6,8 @@ import doctest
 import random
 from pathlib import Path
 
-from tunesmith.finetune import style_profiles
-from tunesmith.finetune.style_profiles import build_profiles, load_profiles
+from tunesmith.finetune.corpus import profiles as style_profiles
+from tunesmith.finetune.corpus.profiles import build_profiles, load_profiles
 from tunesmith.tokenization.music import KeySpec, Melody, Meter, Note
 
 

@@ -9,7 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from tunesmith.finetune import text_adapter as ta  # noqa: E402
+from tunesmith.finetune.text import adapter as ta  # noqa: E402
 from tunesmith.finetune.model import build_model, get_preset, save_model  # noqa: E402
 from tunesmith.finetune.runtime import load_runtime  # noqa: E402
 from tunesmith.finetune.train import TrainConfig  # noqa: E402
@@ -106,8 +106,8 @@ def test_doctests() -> None:
 
 
 def test_text_pieces_read_a_prompt_in_bpe_pieces_on_spare_rows(codec: MusicCodec, tmp_path) -> None:
-    from tunesmith.finetune import text_pieces
-    from tunesmith.finetune.text_pieces import PieceTable, spare_ids
+    from tunesmith.finetune.text import pieces as text_pieces
+    from tunesmith.finetune.text.pieces import PieceTable, spare_ids
 
     assert doctest_failures(text_pieces) == 0
     texts = ["write a jig in D minor", "写一段歌词", "write lyrics about home"] * 20
@@ -134,7 +134,7 @@ def doctest_failures(module: object) -> int:
 
 
 def test_an_adapter_that_writes_pieces_still_obeys_the_constraint(checkpoint, codec: MusicCodec) -> None:
-    from tunesmith.finetune.text_pieces import PieceTable
+    from tunesmith.finetune.text.pieces import PieceTable
 
     table = PieceTable.build(codec, ["the river runs", "the rain", "你好你好"] * 20, size=20, targets=True)
     assert ta.text_sequence(codec, task="lyrics", prompt="x", target="the river", pieces=table)[-3:] == [

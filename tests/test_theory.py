@@ -8,24 +8,14 @@ import time
 import pytest
 
 from tunesmith.tokenization.music import ChordEvent, KeySpec, Melody, Meter, Note, Song, parse_key
-from tunesmith.tools import theory, theory_chords, theory_key, theory_melody, types, voice_leading
+from tunesmith.tools import types
+from tunesmith.tools.theory import check as theory
+from tunesmith.tools.theory import chords as theory_chords
+from tunesmith.tools.theory import key as theory_key
+from tunesmith.tools.theory import melody as theory_melody
+from tunesmith.tools.chords import voice_leading
 from tunesmith.tools.errors import ToolError
-from tunesmith.tools.theory import (
-    Finding,
-    Report,
-    check_chord_fit,
-    check_ending,
-    check_four_part,
-    check_leaps,
-    check_melody,
-    check_out_of_key,
-    check_range,
-    check_song,
-    check_structure,
-    check_voice_leading,
-    estimate_key,
-    voice_leading_stats,
-)
+from tunesmith.tools.theory.check import Finding, Report, check_chord_fit, check_ending, check_four_part, check_leaps, check_melody, check_out_of_key, check_range, check_song, check_structure, check_voice_leading, estimate_key, voice_leading_stats
 
 
 def mel(pitches, durations=None, *, key="C", meter=(4, 4), start=0.0, bars=0) -> Melody:

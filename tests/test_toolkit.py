@@ -86,7 +86,7 @@ def test_a_crashing_tool_does_not_end_the_turn(resources, tmp_path, monkeypatch)
     def boom(*args, **kwargs):
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr("tunesmith.tools.analyze.analyze_song", boom)
+    monkeypatch.setattr("tunesmith.tools.theory.analyze.analyze_song", boom)
     model = fakes.scripted(("analyze_melody", {}), "The analysis failed.")
     turn = respond(session_with(model, resources, tmp_path, tune()), "analyze it")
     assert turn.tool_calls[0].content == "analyze_melody failed unexpectedly (ZeroDivisionError: division by zero)"
@@ -116,7 +116,7 @@ def test_chords_for_a_melody_and_without_one(resources, tmp_path) -> None:
 
 
 def test_analyze_and_export(resources, tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr("tunesmith.agent.render.shutil.which", lambda name: None)
+    monkeypatch.setattr("tunesmith.tools.export.render.shutil.which", lambda name: None)
     session = session_with(None, resources, tmp_path, tune())
     analysis = toolkit.call_tool(session, "analyze_melody")
     assert analysis.ok and "C major" in analysis.content and analysis.artifact["analysis"]["bars"] == 4

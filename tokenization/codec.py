@@ -21,10 +21,7 @@ from typing import Iterable
 from .errors import CodecError, MusicValueError
 from .music import GRID, KeySpec, Melody, Meter, Note, parse_key, parse_meter
 from .styles import get_style
-from .vocab import (
-    BYTE_TOKENS, METERS, REMI_PARAMS, SPECIAL_TOKENS, TASKS, Vocabulary,
-    bars_token, build_tokens, key_tokens, meter_token, tempo_token, time_signature_range,
-)
+from .vocab import BYTE_TOKENS, METERS, REMI_PARAMS, SPECIAL_TOKENS, TASKS, Vocabulary, bars_token, build_tokens, key_tokens, meter_token, tempo_token, time_signature_range
 
 MIDITOK_FILE = "miditok.json"
 VOCAB_FILE = "vocab.json"

@@ -1,0 +1,206 @@
+"""Chord recommendation: harmonize a melody, with alternatives and reasons; progressions without one.
+
+The harmonizer scores every candidate chord of the style in every slot (a bar, half bar or
+beat) by how the melody sits on it (chord tones, passing notes that resolve, consonance,
+tonal-centroid distance), how likely it is in the style (Bach's Roman-numeral bigrams for
+chorales, a triad prior for lead sheets), cadences at phrase ends and, when the runtime
+has the `harmony` adapter, the learned model's log-probabilities.  The k best complete
+progressions come from a k-best Viterbi; the alternatives of one slot from max-marginals.
+Every chord is spelled by music21 and checked by theory.check_song; clashing bars are
+re-decoded without the clashing chord.  Submodules: chords_vocab (chords in a key),
+chords_prior, chords_score, chords_search, chords_explain, chords_progressions.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from ...tokenization.music import ChordEvent, KeySpec, Melody, Song
+from .bass import with_bass_line
+from .explain import alternative_reason, chosen_reason, melody_names
+from .prior import change_rate, transition_logprobs, unigram_logprobs
+from .progressions import progressions
+from .score import Slot, Weights, make_slots, unary_scores
+from .search import kbest_paths, max_marginals
+from .types import ChordOption, ChordResult, ChordSlot, Progression
+from .vocab import CHORALE, Chord, candidate_chords, parallel_mode, style_family
+from ..errors import ToolError
+from ..theory.check import check_chord_fit, check_song
+from ..theory.key import estimate_key, resolve_key
+
+__all__ = ["recommend_chords", "progressions", "ChordResult", "HARMONY_ADAPTER", "Weights"]
+
+HARMONY_ADAPTER = "harmony"
+CLASH_PENALTY = 4.0
+VARIETY = 0.4  # scale of the seeded noise that makes seed != 0 a variation
+
+
+def _resolve(song_or_melody: Song | Melody, style: str | None, per: str | None,
+             key: KeySpec | str | None) -> tuple[Song, str, str, str, KeySpec]:
+    if isinstance(song_or_melody, Melody):
+        song = Song(melody=song_or_melody)
+    elif isinstance(song_or_melody, Song):
+        song = song_or_melody
+    else:
+        raise ToolError(f"recommend_chords needs a Song or a Melody, not {type(song_or_melody).__name__}")
+    if not song.melody.notes:
+        raise ToolError("the melody has no notes, so there is nothing to harmonize")
+    style = style or song.style or "lead-sheet"
+    family = style_family(style)
+    per = per or ("beat" if family == CHORALE else "bar")
+    chosen_key = resolve_key(key) or song.melody.key or estimate_key(song.melody)[0]
+    return song, style, family, per, chosen_key
+
+
+def _song_style(song: Song, style: str, family: str) -> str | None:
+    """The style label the harmonized song keeps: its own, else a corpus style name (not 'folk')."""
+    from ...tokenization.styles import STYLE_NAMES
+
+    if song.style:
+        return song.style
+    if family == CHORALE:
+        return "bach-chorale"
+    return style if style in STYLE_NAMES else None
+
+
+def _model_scores(runtime, melody: Melody, slots: list[Slot], chords: tuple[Chord, ...], *, family: str,
+                  history: list[int] | None) -> np.ndarray:
+    """log P_model(chord | melody, earlier chords) per slot, renormalised over the candidates.
+
+    The earlier chords are the rule-based path (teacher-forced, one forward pass); with
+    history=None the model's own greedy path (one pass per slot; no better on valid)."""
+    from ...finetune.harmony.model import STYLE, chord_ids, chord_logprobs
+    from ...tokenization.vocab import chord_token
+
+    codec = runtime.codec
+    ids = chord_ids(codec)
+    column = {token_id: i for i, token_id in enumerate(ids)}
+    cand = [column[codec.token_to_id(chord_token(c.root, c.quality))] for c in chords]
+    key = melody.key
+    prompt_melody = replace(melody, key=KeySpec(key.tonic, parallel_mode(key.mode)))
+    spans = [(s.onset, s.duration) for s in slots]
+    runtime.use(HARMONY_ADAPTER)
+    history_ids = [ids[cand[c]] for c in history] if history is not None else None
+    allowed = set(cand)
+    rows, _ = chord_logprobs(runtime.model, codec, prompt_melody, spans,
+                             style=STYLE if family == CHORALE else None, history=history_ids,
+                             choose=lambda _slot, row: max(allowed, key=row.__getitem__))
+    table = np.array(rows)[:, cand]
+    return table - np.logaddexp.reduce(table, axis=1, keepdims=True)
+
+
+def _events(slots: list[Slot], chords: tuple[Chord, ...], path: list[int], *, merge: bool) -> tuple[ChordEvent, ...]:
+    """Chord events of a path; with `merge`, a chord repeated in the next slot is held instead."""
+    events: list[ChordEvent] = []
+    for slot, c in zip(slots, path):
+        chord = chords[c]
+        if merge and events and events[-1].symbol == chord.symbol:
+            last = events[-1]
+            events[-1] = replace(last, duration=slot.end - last.onset)
+        else:
+            events.append(ChordEvent(symbol=chord.symbol, onset=slot.onset, duration=slot.duration, roman=chord.roman))
+    return tuple(events)
+
+
+def _clashing_slots(song: Song, slots: list[Slot]) -> list[int]:
+    """Slots in the bars check_chord_fit flags as clashing."""
+    bars = {b for f in check_chord_fit(song) if f.code == "chord_clash" for b in f.bars}
+    return [t for t, s in enumerate(slots) if s.bar in bars]
+
+
+def recommend_chords(song_or_melody: Song | Melody, *, per: str | None = None, style: str | None = None,
+                     k: int = 3, runtime=None, key: KeySpec | str | None = None, seed: int = 0,
+                     weights: Weights | None = None) -> ChordResult:
+    """Chords for a melody: per slot the chosen chord and the top-k alternatives, plus k
+    whole progressions.  `per` is "bar", "half" or "beat" (default: beat for chorales, bar
+    otherwise); `style` defaults to the song's; seed 0 is the best harmonization, other
+    seeds are close variations."""
+    started = time.perf_counter()
+    if k < 1:
+        raise ToolError(f"k must be at least 1, not {k}")
+    weights = weights or Weights()
+    song, style, family, per, key = _resolve(song_or_melody, style, per, key)
+    melody = replace(song.melody, key=key)
+    slots = make_slots(melody, per)
+    chords = candidate_chords(key, family)
+    unigram = unigram_logprobs(chords, family, key.mode)
+    transition = weights.transition * transition_logprobs(chords, family, key.mode, change=change_rate(family, per))
+    unary, fits = unary_scores(slots, chords, unigram, weights)
+    if seed:
+        unary = unary + VARIETY * np.random.default_rng(seed).gumbel(size=unary.shape)
+    notes: list[str] = []
+    scorer = "rules"
+    if runtime is not None and runtime.has_adapter(HARMONY_ADAPTER):
+        from ...finetune.errors import FinetuneError
+        from ...tokenization.errors import TokenizationError
+
+        rule_path = kbest_paths(unary, transition, 1)[0][1]
+        try:
+            unary = unary + weights.model * _model_scores(runtime, melody, slots, chords, family=family,
+                                                          history=rule_path)
+            scorer = "rules+model"
+        except (FinetuneError, TokenizationError) as err:
+            notes.append(f"the harmony model could not read this melody ({err}); rule-based scores only")
+    elif runtime is not None:
+        notes.append("the checkpoint has no harmony adapter; rule-based scores only")
+    best, paths = None, []
+    for _attempt in range(4):
+        paths = kbest_paths(unary, transition, 6 * k)
+        best = paths[0][1]
+        trial = replace(song, melody=melody, chords=_events(slots, chords, best, merge=True))
+        clashing = _clashing_slots(trial, slots)
+        if not clashing:
+            break
+        for t in clashing:
+            unary[t, best[t]] -= CLASH_PENALTY
+    else:
+        notes.append("some bars still clash with every chord the style allows")
+    events = _events(slots, chords, best, merge=True)
+    if family == CHORALE:  # chorales get a bass line: inversions where the bass moves better
+        by_symbol = {c.symbol: c for c in chords}
+        events = with_bass_line(melody, events, [by_symbol[e.symbol] for e in events], key)
+    harmonized = replace(song, melody=melody, chords=events, style=_song_style(song, style, family))
+    marginals = max_marginals(unary, transition)
+    top = float(marginals[0].max())
+    slot_results = []
+    for t, slot in enumerate(slots):
+        c = best[t]
+        chosen = ChordOption(chords[c].symbol, chords[c].roman, float(fits[t, c]), 1.0,
+                             chosen_reason(chords[c], slot.pcs, key, final=slot.final, phrase_end=slot.phrase_end,
+                                           fit=float(fits[t, c])))
+        ranked = [a for a in np.argsort(-marginals[t], kind="stable") if a != c][:k]
+        alternatives = tuple(
+            ChordOption(chords[a].symbol, chords[a].roman, float(fits[t, a]), float(np.exp(marginals[t, a] - top)),
+                        alternative_reason(chords[a], chords[c], slot.pcs, key)) for a in ranked)
+        slot_results.append(ChordSlot(bar=slot.bar, beat=slot.beat, onset=slot.onset, duration=slot.duration,
+                                      melody=melody_names(slot.pcs, key), chosen=chosen, alternatives=alternatives))
+    whole = _whole_progressions(paths, slots, chords, k=k, slots_meter=melody.meter)
+    return ChordResult(song=harmonized, key=key, style=style, per=per, slots=tuple(slot_results),
+                       progressions=whole, report=check_song(harmonized, key=key), scorer=scorer,
+                       seconds=time.perf_counter() - started, notes=tuple(notes))
+
+
+def _whole_progressions(paths: list[tuple[float, list[int]]], slots: list[Slot], chords: tuple[Chord, ...], *,
+                        k: int, slots_meter) -> tuple[Progression, ...]:
+    """The k best progressions that differ from each other in at least an eighth of the slots
+    (at least one), so the alternatives are real alternatives."""
+    spread = max(1, len(slots) // 8)
+    picked: list[tuple[float, list[int]]] = []
+    for score, path in paths:
+        if all(sum(a != b for a, b in zip(path, other)) >= spread for _, other in picked):
+            picked.append((score, path))
+        if len(picked) == k:
+            break
+    best_score, best_path = picked[0]
+    found = []
+    for rank, (score, path) in enumerate(picked):
+        changed = sum(a != b for a, b in zip(path, best_path))
+        reason = ("the recommended harmonization" if rank == 0 else
+                  f"{changed} slot{'s' if changed != 1 else ''} differ from the first")
+        found.append(Progression(chords=_events(slots, chords, path, merge=True),
+                                 score=float(np.exp((score - best_score) / max(len(slots), 1))), reason=reason,
+                                 meter=slots_meter))
+    return tuple(found)

@@ -1,0 +1,155 @@
+"""Audio and score renderings of a song, when the renderers are installed.
+
+WAV: fluidsynth with a General MIDI soundfont, always under a timeout and a file-size cap
+(fluidsynth 2.3.1 renders forever on stuck notes; see ../shared/notes/ecosystem.md §0.6).
+SVG: verovio from the MusicXML.  PNG: the SVG through rsvg-convert (librsvg2-bin) or
+cairosvg.  A missing renderer is a RenderUnavailable error whose message says what to
+install; callers keep the MIDI/MusicXML files they already have.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from ..errors import ToolError
+
+SOUNDFONT_DIRS = (Path("/usr/share/sounds/sf2"), Path("/usr/share/soundfonts"), Path("/usr/local/share/soundfonts"),
+                  Path("/opt/homebrew/share/soundfonts"))
+SOUNDFONT_NAMES = ("default-GM.sf2", "FluidR3_GM.sf2", "TimGM6mb.sf2", "default.sf2")
+WAV_TIMEOUT_S = 60.0
+WAV_MAX_BYTES = 50_000_000  # about 4.7 minutes of 44.1 kHz stereo 16-bit
+PLAYERS = (("aplay", "-q"), ("paplay",), ("afplay",), ("ffplay", "-nodisp", "-autoexit", "-loglevel", "quiet"))
+
+
+class RenderUnavailable(ToolError):
+    """A renderer is not installed; the message names what to install."""
+
+
+class RenderFailed(ToolError):
+    """A renderer ran but gave no usable file (timeout, size cap, bad input)."""
+
+
+def find_soundfont(search: tuple[Path, ...] = SOUNDFONT_DIRS) -> Path | None:
+    """A General MIDI soundfont from the usual system folders, preferring the known GM fonts."""
+    for folder in search:
+        for name in SOUNDFONT_NAMES:
+            if (folder / name).is_file():
+                return folder / name
+    for folder in search:
+        found = sorted(folder.glob("*.sf[23]")) if folder.is_dir() else []
+        if found:
+            return found[0]
+    return None
+
+
+def _cap_file_size(max_bytes: int):
+    """A preexec function that makes the child unable to write past max_bytes (POSIX only)."""
+    if sys.platform == "win32":  # pragma: no cover
+        return None
+
+    def limit() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
+
+    return limit
+
+
+def render_wav(midi_path: Path, wav_path: Path, *, soundfont: Path | None = None, fluidsynth: str | None = None,
+               timeout: float = WAV_TIMEOUT_S, max_bytes: int = WAV_MAX_BYTES) -> Path:
+    """Render a MIDI file to WAV with fluidsynth; never runs longer than `timeout` or writes past `max_bytes`."""
+    program = fluidsynth or shutil.which("fluidsynth")
+    if program is None:
+        raise RenderUnavailable("no WAV: fluidsynth is not installed (apt install fluidsynth, brew install fluid-synth)")
+    font = soundfont or find_soundfont()
+    if font is None:
+        raise RenderUnavailable("no WAV: no General MIDI soundfont found (apt install timgm6mb-soundfont)")
+    wav_path = Path(wav_path)
+    command = [program, "-ni", "-q", "-F", str(wav_path), "-T", "wav", "-r", "44100", str(font), str(midi_path)]
+    try:
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout,
+                              preexec_fn=_cap_file_size(max_bytes), check=False)
+    except subprocess.TimeoutExpired:
+        wav_path.unlink(missing_ok=True)
+        raise RenderFailed(f"no WAV: fluidsynth ran past {timeout:g} s and was stopped") from None
+    except OSError as err:
+        raise RenderUnavailable(f"no WAV: cannot run {program}: {err.strerror or err}") from err
+    size = wav_path.stat().st_size if wav_path.is_file() else 0
+    if size >= max_bytes:
+        wav_path.unlink(missing_ok=True)
+        raise RenderFailed(f"no WAV: the rendering reached the {max_bytes // 1_000_000} MB cap and was stopped")
+    if done.returncode != 0 or size == 0:
+        wav_path.unlink(missing_ok=True)
+        why = (done.stderr or done.stdout or b"").decode("utf-8", "replace").strip().splitlines()
+        raise RenderFailed(f"no WAV: fluidsynth failed ({why[-1] if why else f'exit {done.returncode}'})")
+    return wav_path
+
+
+def render_svg(musicxml_path: Path, svg_path: Path) -> list[Path]:
+    """Engrave a MusicXML file with verovio: svg_path for page 1, then stem-2.svg, … for more pages."""
+    try:
+        import verovio
+    except ImportError:
+        raise RenderUnavailable("no score image: verovio is not installed (pip install verovio)") from None
+    # verovio finds its fonts only in the first thread that made a toolkit unless told where they
+    # are; batch jobs render in worker threads.
+    toolkit = verovio.toolkit(False)
+    toolkit.setResourcePath(str(Path(verovio.__file__).parent / "data"))
+    toolkit.setOptions({"pageWidth": 2100, "pageHeight": 2970, "scale": 45, "adjustPageHeight": True,
+                        "footer": "none", "breaks": "auto"})
+    if not toolkit.loadData(Path(musicxml_path).read_text(encoding="utf-8")):
+        raise RenderFailed(f"no score image: verovio could not read {Path(musicxml_path).name}")
+    svg_path = Path(svg_path)
+    written = []
+    for page in range(1, toolkit.getPageCount() + 1):
+        target = svg_path if page == 1 else svg_path.with_name(f"{svg_path.stem}-{page}.svg")
+        target.write_text(toolkit.renderToSVG(page), encoding="utf-8")
+        written.append(target)
+    return written
+
+
+def render_png(svg_path: Path, png_path: Path, *, timeout: float = 30.0) -> Path:
+    """Rasterise an SVG on white with rsvg-convert, else cairosvg."""
+    program = shutil.which("rsvg-convert")
+    if program:
+        try:
+            subprocess.run([program, "-b", "white", "-o", str(png_path), str(svg_path)], capture_output=True,
+                           timeout=timeout, check=True, stdin=subprocess.DEVNULL)
+        except (subprocess.SubprocessError, OSError) as err:
+            raise RenderFailed(f"no PNG: rsvg-convert failed ({type(err).__name__})") from err
+        return Path(png_path)
+    try:
+        import cairosvg
+    except ImportError:
+        raise RenderUnavailable("no PNG: install librsvg2-bin (rsvg-convert) or `pip install cairosvg`; "
+                                "the SVG score is there") from None
+    cairosvg.svg2png(url=str(svg_path), write_to=str(png_path), background_color="white")
+    return Path(png_path)
+
+
+def renderers() -> dict[str, str]:
+    """What can be rendered here, for /help and error messages."""
+    try:
+        import verovio  # noqa: F401
+
+        svg = "verovio"
+    except ImportError:
+        svg = "missing (pip install verovio)"
+    png = "rsvg-convert" if shutil.which("rsvg-convert") else "missing (apt install librsvg2-bin)"
+    wav = shutil.which("fluidsynth")
+    font = find_soundfont()
+    wav_text = f"fluidsynth + {font.name}" if wav and font else (
+        "missing soundfont (apt install timgm6mb-soundfont)" if wav else "missing (apt install fluidsynth)")
+    return {"wav": wav_text, "svg": svg, "png": png}
+
+
+def player_command(wav_path: Path) -> list[str] | None:
+    """A command that plays a WAV file with the first audio player found, or None."""
+    for program, *flags in PLAYERS:
+        found = shutil.which(program)
+        if found:
+            return [found, *flags, str(wav_path)]
+    return None
