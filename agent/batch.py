@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..prompts.errors import TunesmithError
 from .errors import AgentError
 from .models import ModelUnavailableError
 from .session import Resources, Session, Turn, command_turn, new_session, respond
@@ -133,14 +134,6 @@ def read_items(path: Path) -> tuple[list[BatchItem], list[dict[str, Any]]]:
     return items, bad
 
 
-def _known_errors() -> tuple[type[BaseException], ...]:
-    from ..finetune.errors import FinetuneError
-    from ..tokenization.errors import TokenizationError
-    from ..tools.errors import ToolError
-
-    return AgentError, ToolError, TokenizationError, FinetuneError, OSError
-
-
 def folder_name(item_id: str) -> str:
     """A safe folder name for an id, the same in every run and distinct for distinct ids.
 
@@ -211,7 +204,7 @@ def run_item(item: BatchItem, *, out_dir: Path, model: str, resources: Resources
     try:
         if item.melody is not None:
             from ..tokenization.files import read_song
-            from .state import with_song
+            from ..tools.actions.state import with_song
 
             session.state = with_song(session.state, read_song(item.melody), {"source": str(item.melody)})
             turns.append(command_turn(session, f"/load {item.melody}", reply="loaded"))
@@ -224,10 +217,8 @@ def run_item(item: BatchItem, *, out_dir: Path, model: str, resources: Resources
                                                  messages=(AIMessage(text),))))
     except ModelUnavailableError:
         raise
-    except AgentError as err:
-        error = str(err)
     except Exception as err:  # noqa: BLE001 - one bad prompt must not end the batch
-        known = isinstance(err, _known_errors())
+        known = isinstance(err, (TunesmithError, OSError))
         if not known:
             log.exception("batch item %s failed", item.id)
         error = str(err) if known else f"{type(err).__name__}: {err}"

@@ -11,6 +11,7 @@ import sys
 
 import typer
 
+from ..prompts.errors import TunesmithError
 from .cli_adapt import adapt
 from .cli_chat import batch, chat, run
 from .cli_chords import chords
@@ -43,15 +44,6 @@ app.command()(batch)
 app.command("run")(run)
 
 
-def _known_errors() -> tuple[type[BaseException], ...]:
-    from ..tokenization.errors import TokenizationError
-    from ..tools.errors import ToolError
-    from ..finetune.errors import FinetuneError
-    from .errors import AgentError
-
-    return (TokenizationError, ToolError, FinetuneError, AgentError)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point: typer handles usage errors (exit 2); known errors become one line and exit 1."""
     try:
@@ -60,7 +52,7 @@ def main(argv: list[str] | None = None) -> None:
         typer.echo("interrupted", err=True)
         sys.exit(130)
     except Exception as err:  # noqa: BLE001 - the one place errors become exit codes
-        if isinstance(err, _known_errors()) or isinstance(err, OSError):
+        if isinstance(err, (TunesmithError, OSError)):
             typer.echo(f"error: {err}", err=True)
             sys.exit(1)
         raise

@@ -105,10 +105,11 @@ def run(
 
     _, current = _start(model, out)
     io = _console_io(stream=not (no_stream or as_json))
-    if melody:
-        run_command(current, f"/load {shlex.quote(str(melody))}", echo=io["echo"])
     quiet = lambda text, style=None: None  # noqa: E731
     echo = quiet if as_json else io["echo"]
+    if melody:  # with --json, stdout is the JSON alone: what /load says goes to stderr
+        to_stderr = lambda text, style=None: typer.echo(text, err=True)  # noqa: E731
+        run_command(current, f"/load {shlex.quote(str(melody))}", echo=to_stderr if as_json else io["echo"])
     turn = respond(current, prompt, on_token=io["write"], on_tool=lambda call: show_tool(echo, call))
     if as_json:
         data = turn.as_dict()

@@ -1,4 +1,8 @@
-"""`tunesmith harmony …`: build the chord-recommendation training data from the Bach chorales."""
+"""`tunesmith harmony …`: build the chord-recommendation training data from the Bach chorales.
+
+A full build also rewrites the chorale chord counts the rule-based prior ships with
+(tools/chords/chorale_counts.json); a `--limit` try leaves them alone unless `--tables` names a file.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +29,9 @@ def build(
     no_cache: bool = typer.Option(False, "--no-cache", help="Derive every chorale again."),
     key_method: str = typer.Option("analyze", "--key-method", help="analyze (Krumhansl-Schmuckler) or signature."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    tables: Optional[Path] = typer.Option(
+        None, "--tables", help="Write the chorale chord counts here [default: the shipped "
+        "tools/chords/chorale_counts.json, except with --limit]."),
 ) -> None:
     """Derive soprano melody + key + one chord per beat for each chorale and write the splits."""
     from ..finetune.harmony.build import build_harmony_data
@@ -42,3 +49,7 @@ def build(
                        f"roman exact {total['roman_exact']} (in key {total['roman_exact_in_key']}, "
                        f"local key {total['roman_exact_local_key']}), degree {total['degree_agreement']}")
     typer.echo(f"wrote {out}/train.jsonl, valid.jsonl, test.jsonl, stats.json")
+    if tables is not None or limit is None:
+        from ..tools.chords.tables import TABLES_FILE, write_tables
+
+        typer.echo(f"wrote {write_tables(out / 'train.jsonl', tables or TABLES_FILE)}")

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from .cli_music import FILE_HELP, action_context, echo_files, song_state
 from .config import load_config
 
 
@@ -37,23 +38,10 @@ def _llm_drafter(spec: str):
     return LLMDrafter(make_chat_model(parsed))
 
 
-def lyrics_runtime(checkpoint: Path):
-    """The loaded model when the checkpoint has the lyrics adapter, else (None, why)."""
-    from ..finetune.lora import list_adapters
-
-    if not (checkpoint / "config.json").is_file():
-        return None, f"no trained model in {checkpoint}: lines drafted by the non-neural drafter"
-    if "lyrics" not in list_adapters(checkpoint):
-        return None, f"the model in {checkpoint} has no lyrics adapter: lines drafted by the non-neural drafter"
-    from ..finetune.runtime import load_runtime
-
-    return load_runtime(checkpoint), None
-
-
 def lyrics(
-    file: Annotated[Path, typer.Argument(help="A melody as MIDI (.mid), MusicXML (.musicxml/.xml/.mxl) or ABC (.abc).")],
+    file: Annotated[Path, typer.Argument(help=FILE_HELP)],
     theme: Annotated[str, typer.Option(help="What the song is about, e.g. 'leaving home' (for zh: '离家' or English).")] = "home",
-    lang: Annotated[str, typer.Option(help="Language of the words: en (English) or zh (Mandarin).")] = "en",
+    lang: Annotated[str | None, typer.Option(help="Language of the words: en (English) or zh (Mandarin). Default: zh for a theme in Chinese characters, else en.")] = None,
     rhyme: Annotated[str, typer.Option(help="Rhyme scheme repeated over the lines, e.g. AABB, ABAB, ABCB; X = unrhymed.")] = "AABB",
     melisma: Annotated[str | None, typer.Option(help="Let one syllable hold over several notes: 'auto' (short passing notes) or note numbers like 4,9.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed; the same seed gives the same lyrics.")] = None,
@@ -63,32 +51,24 @@ def lyrics(
 ) -> None:
     """Write lyrics that fit a melody: one syllable per note, stress on strong beats (English) or tones
     that follow the melody (Mandarin), rhymes at the phrase ends; writes MIDI, MusicXML and ABC."""
-    from ..tokenization.files import atomic_write, read_song, write_song
+    from ..tools.actions.lyrics import DRAFTERS, write_lyrics
     from ..tools.errors import ToolError
-    from ..tools.lyrics.write import write_lyrics
-    from ..tools.lyrics.sheet import add_extenders, lyric_sheet
+    from ..tools.lyrics.sheet import lyric_sheet
 
-    config = load_config(overrides={"out_dir": out})
-    song = read_song(file)
     choice = drafter.strip().lower()
-    if choice not in ("auto", "model", "rules", "llm"):
+    if choice not in DRAFTERS:
         raise ToolError(f"--drafter takes auto, model, rules or llm, not {drafter!r}")
+    config = load_config()
     llm = _llm_drafter(config.model) if choice in ("auto", "llm") else None
     if choice == "llm" and llm is None:
         raise ToolError(f"--drafter llm needs a bigger chat model (--model on chat, TUNESMITH_MODEL or config.toml: "
                         f"ollama:NAME, openai:NAME@URL or hf:/path); the configured one is {config.model!r}")
-    runtime, why = (None, None) if choice == "rules" or llm else lyrics_runtime(config.default_checkpoint)
-    if choice == "model" and runtime is None:
-        raise ToolError(why)
-    result = write_lyrics(song, theme=theme, lang=lang.strip().lower(), rhyme=rhyme, seed=seed,
-                          melisma=_parse_melisma(melisma), runtime=runtime, drafter=llm)
-    stem = f"lyrics-{file.stem}-{result.lang}-s{result.seed}"
-    files = write_song(result.song, config.out_dir, stem=stem)
-    xml = files["musicxml"]
-    atomic_write(xml, add_extenders(xml.read_bytes(), result.song))
+    state = song_state(file)
+    outcome = write_lyrics(state, action_context(out=out, label=file.stem, drafter=llm), theme=theme, lang=lang,
+                           rhyme=rhyme, seed=seed, melisma=_parse_melisma(melisma), drafter=choice)
+    result = outcome.detail
     if as_json:
-        payload = result.as_dict() | {"files": {kind: str(path) for kind, path in files.items()}}
-        typer.echo(json.dumps(payload, ensure_ascii=False, indent=1))
+        typer.echo(json.dumps(result.as_dict() | {"files": outcome.files}, ensure_ascii=False, indent=1))
         return
     typer.echo(f"{result.song.title}: {len(result.lines)} lines, {result.lang}, rhyme {result.rhyme}, "
                f"theme {result.theme!r}\n")
@@ -98,7 +78,6 @@ def lyrics(
     mean = sum(line.score for line in result.lines) / len(result.lines)
     typer.echo(f"drafter: {result.drafter}   drafts: {result.drafts}   {measure}: {mean:.0%}   "
                f"seed: {result.seed}   time: {result.seconds:.2f}s")
-    for warning in (*result.warnings, *([why] if why else [])):
-        typer.echo(f"note: {warning}")
-    for kind, path in files.items():
-        typer.echo(f"wrote {kind}: {path}")
+    for note in outcome.notes:
+        typer.echo(f"note: {note}")
+    echo_files(outcome.files)

@@ -1,4 +1,9 @@
-"""`tunesmith analyze|melody|chords|lyrics …`: the one-shot music commands."""
+"""`tunesmith analyze|melody …`: one-shot music commands, thin wrappers over tools/actions.
+
+Each command reads its input, builds the action's Context (the CLI's output folder, plain file
+names, the shipped model) and prints what the action gave; the agent's tools call the same
+actions, so the same arguments and seed give the same files.
+"""
 
 from __future__ import annotations
 
@@ -10,33 +15,49 @@ import typer
 
 from .config import load_config
 
+FILE_HELP = "A melody as MIDI (.mid), MusicXML (.musicxml/.xml/.mxl) or ABC (.abc)."
+
+
+def action_context(*, out: Path | None = None, label: str | None = None, drafter=None):
+    """The Context of a one-shot command: config's folders and model, plain file names."""
+    from ..tools.actions import Context
+    from ..tools.actions.models import Models
+
+    config = load_config(overrides={"out_dir": out})
+    return Context(models=Models(config.default_checkpoint, user_styles=config.user_styles), out_dir=config.out_dir,
+                   label=label, drafter=drafter)
+
+
+def song_state(file: Path | None, *, title_from_file: bool = False):
+    """The state a command starts from: the song in `file` (or none)."""
+    from dataclasses import replace
+
+    from ..tokenization.files import read_song
+    from ..tools.actions.state import SongState
+
+    if file is None:
+        return SongState()
+    song = read_song(file)
+    if title_from_file and song.title == "Untitled":
+        song = replace(song, title=file.stem)
+    return SongState(song=song)
+
+
+def echo_files(files: dict[str, str]) -> None:
+    for kind, path in files.items():
+        typer.echo(f"wrote {kind}: {path}")
+
 
 def analyze(
-    file: Annotated[Path, typer.Argument(help="A melody as MIDI (.mid), MusicXML (.musicxml/.xml/.mxl) or ABC (.abc).")],
+    file: Annotated[Path, typer.Argument(help=FILE_HELP)],
     voice: Annotated[str | None, typer.Option(help="Check the range for a voice: soprano, alto, tenor, bass.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the analysis as JSON.")] = False,
 ) -> None:
     """Analyze a melody: key, meter, tempo, range, bars, nearest corpus style and theory findings."""
-    from ..tokenization.files import read_song
-    from ..tools.theory.analyze import analyze_song
+    from ..tools.actions.song import analyze_melody
 
-    config = load_config()
-    song = read_song(file)
-    result = analyze_song(song, profiles_path=config.default_checkpoint / "style_profiles.json", voice=voice)
-    if as_json:
-        typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=1))
-    else:
-        typer.echo(result.text())
-
-
-def _parse_keep(text: str) -> tuple[int, int]:
-    from ..tools.errors import ToolError
-
-    parts = text.replace(" ", "").split("-")
-    if len(parts) not in (1, 2) or not all(p.isdigit() for p in parts):
-        raise ToolError(f"--keep takes bar numbers like 1-4, not {text!r}")
-    first, last = int(parts[0]), int(parts[-1])
-    return first, last
+    outcome = analyze_melody(song_state(file), action_context(), voice=voice)
+    typer.echo(json.dumps(outcome.detail.as_dict(), ensure_ascii=False, indent=1) if as_json else outcome.detail.text())
 
 
 def melody(
@@ -55,48 +76,29 @@ def melody(
     out: Annotated[Path | None, typer.Option(help="Output folder (default ./tunesmith-out).")] = None,
 ) -> None:
     """Write a melody in a style: MIDI, MusicXML and ABC files, printed as ABC with its theory findings."""
-    from ..finetune.runtime import load_runtime
-    from ..tokenization.files import read_song, write_song
     from ..tokenization.view import render_terminal
-    from ..tools.melody import compose as tool
-    from ..tools.melody.request import build_request
+    from ..tools.actions import melody as act
     from ..tools.errors import ToolError
 
-    from ..finetune.lora import list_adapters
-
-    config = load_config(overrides={"out_dir": out})
     if keep and not continue_:
         raise ToolError("--keep needs --continue FILE (the melody whose bars to keep)")
-    source = read_song(continue_ or vary) if (continue_ or vary) else None
-    given = source.melody if source else None
-    given_key = given.key if given is not None else None
-    if given is not None and given_key is None and key is None:
-        from ..tools.theory.key import estimate_key
-
-        given_key = estimate_key(given)[0]
-    request = build_request(
-        style=style, key=key or given_key, mode=mode,
-        meter=meter or (given.meter if given else None), tempo=tempo or (given.tempo if given else None),
-        bars=bars, range_=range_, seed=seed, temperature=temperature,
-        adapters=tuple(list_adapters(config.default_checkpoint)) + tuple(list_adapters(config.user_styles)),
-    )
-    runtime = load_runtime(config.default_checkpoint, user_styles=config.user_styles)
+    state, ctx = song_state(continue_ or vary), action_context(out=out)
+    given = {"style": style, "key": key, "mode": mode, "meter": meter, "tempo": tempo, "range": range_,
+             "temperature": temperature}
     if keep:
-        result = tool.regenerate_bars(given, keep=_parse_keep(keep), runtime=runtime, request=request)
-    elif given is not None and continue_:
-        result = tool.continue_melody(given, runtime=runtime, request=request)
-    elif given is not None:
-        result = tool.vary_melody(given, runtime=runtime, request=request)
+        outcome = act.regenerate_bars(state, ctx, keep=keep, seed=seed, **given)
+    elif continue_:
+        outcome = act.continue_melody(state, ctx, bars=bars, seed=seed, **given)
+    elif vary:
+        outcome = act.vary_melody(state, ctx, seed=seed, **given)
     else:
-        result = tool.new_melody(request, runtime=runtime)
-    stem = f"melody-{(request.style or 'free')}-{request.key.tonic}{request.key.mode[:3]}-s{result.seed}"
-    files = write_song(result.song, config.out_dir, stem=stem)
-    typer.echo(render_terminal(result.song))
+        outcome = act.generate_melody(state, ctx, bars=bars, seed=seed, **given)
+    result = outcome.detail
+    typer.echo(render_terminal(outcome.state.song))
     typer.echo(f"estimated key: {result.estimated_key}   seed: {result.seed}   attempts: {result.attempts}   "
                f"time: {result.seconds:.2f}s")
     typer.echo(result.report.summary())
-    for kind, path in files.items():
-        typer.echo(f"wrote {kind}: {path}")
+    echo_files(outcome.files)
 
 
 def register_music_commands(app: typer.Typer) -> None:

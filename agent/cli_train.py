@@ -1,8 +1,10 @@
-"""`tunesmith train pretrain|adapter|chat|export`: train the embedded model and its LoRA adapters.
+"""`tunesmith train pretrain|adapter|harmony|chat|router|profiles|export|run`: train the embedded
+model, its LoRA adapters and the small models beside them.
 
-Both commands write a run folder (config.json, log.jsonl, checkpoint.pt, model/) and can be
-stopped with Ctrl-C (a checkpoint is saved) and continued with --resume.  torch is imported
-inside the commands so `tunesmith --help` stays instant.
+The training commands write a run folder (config.json, log.jsonl, checkpoint.pt, model/) and
+can be stopped with Ctrl-C (a checkpoint is saved) and continued with --resume.  `train run
+RECIPE` runs a recipe file (finetune/recipes/*.toml: the runs that built checkpoints/default)
+through these commands.  torch is imported inside the commands so `tunesmith --help` stays instant.
 """
 
 from __future__ import annotations
@@ -86,11 +88,55 @@ def adapter_command(
     records = read_records(corpus / "train.jsonl", limit=limit)
     valid_path = corpus / "valid.jsonl"
     valid = read_records(valid_path, limit=limit) if valid_path.is_file() else []
-    state = train_adapter(base, records, name, run_dir=run or Path("runs") / f"adapter-{name}", valid_records=valid,
+    state = train_adapter(base, records, name, run_dir=adapter_run(name, run), valid_records=valid,
                           config=config, adapter=AdapterConfig(r=rank, alpha=2 * rank), style=style,
                           resume=resume, show_progress=progress)
     typer.echo(_summary(state))
     typer.echo(f"adapter: {base / 'adapters' / name}")
+
+
+def adapter_run(name: str, run: Path | None) -> Path:
+    """The run folder of `train adapter`: --run, else runs/adapter-NAME."""
+    return Path(run) if run else Path("runs") / f"adapter-{name}"
+
+
+@train_app.command("harmony")
+def harmony_command(
+    base: Path = typer.Argument(Path("checkpoints/default"), help="Base model folder; saved to BASE/adapters/harmony."),
+    data: Path = typer.Option(Path("data/harmony"),
+                              help="Folder with train.jsonl and valid.jsonl (tunesmith harmony build)."),
+    run: Path = typer.Option(Path("runs/harmony"), help="Run folder (config, log, checkpoint, model/)."),
+    minutes: float = typer.Option(13.0, help="Training time budget; the LR schedule ends with it."),
+    steps: int = typer.Option(100_000, help="Most optimizer steps."),
+    lr: float = typer.Option(1e-2, help="Peak learning rate."),
+    warmup: int = typer.Option(20, help="Warmup steps."),
+    eval_every: int = typer.Option(50, help="Steps between validation passes."),
+    log_every: int = typer.Option(10, help="Steps between log lines."),
+    batch_tokens: int = typer.Option(2048, help="Padded tokens per batch."),
+    threads: int = typer.Option(1, help="CPU threads."),
+    rank: int = typer.Option(16, help="LoRA rank."),
+    alpha: int = typer.Option(8, help="LoRA alpha."),
+    dropout: float = typer.Option(0.05, help="LoRA dropout."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
+) -> None:
+    """Train the harmony adapter (one chord token per slot of a melody) on the Bach chord records."""
+    from ..finetune.corpus.dataset import read_records
+    from ..finetune.errors import CorpusError
+    from ..finetune.harmony.model import train_harmony_adapter
+    from ..finetune.lora import AdapterConfig
+    from ..finetune.train import TrainConfig
+
+    if not (data / "train.jsonl").is_file():
+        raise CorpusError(f"{data / 'train.jsonl'} is missing; build it first (tunesmith harmony build --validate)")
+    valid_path = data / "valid.jsonl"
+    config = TrainConfig(max_steps=steps, time_budget_s=minutes * 60, lr=lr, warmup_steps=warmup,
+                         eval_every=eval_every, log_every=log_every, weight_decay=0.0, batch_tokens=batch_tokens,
+                         threads=threads)
+    state = train_harmony_adapter(base, read_records(data / "train.jsonl"), run_dir=run, config=config,
+                                  valid_records=read_records(valid_path) if valid_path.is_file() else [],
+                                  adapter=AdapterConfig(r=rank, alpha=alpha, dropout=dropout), show_progress=progress)
+    typer.echo(_summary(state) + f" valid accuracy {json.dumps(state.get('valid_accuracy'))}")
+    typer.echo(f"adapter: {base / 'adapters' / 'harmony'}")
 
 
 @train_app.command("chat")
@@ -108,6 +154,8 @@ def chat_command(
     threads: int = typer.Option(1, help="CPU threads."),
     prompt_weight: float = typer.Option(0.0, help="Weight of an extra language-model loss on the messages."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run from its checkpoint."),
+    router: bool = typer.Option(True, "--router/--no-router",
+                                help="Rebuild the router beside the adapter afterwards (see `train router`)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
 ) -> None:
     """Train the embedded chat adapter on synthetic English and Chinese dialogues."""
@@ -120,9 +168,45 @@ def chat_command(
                          weight_decay=0.0, batch_tokens=batch_tokens, batch_sequences=batch_sequences, threads=threads)
     state = train_chat_adapter(base, run_dir=run, per_epoch=per_epoch, config=config, resume=resume,
                                adapter=AdapterConfig(r=rank, alpha=alpha or 2 * rank, dropout=0.0, targets=TEXT_TARGETS),
-                               show_progress=progress, prompt_weight=prompt_weight)
+                               show_progress=progress, prompt_weight=prompt_weight, router=router)
     typer.echo(_summary(state))
     typer.echo(f"adapter: {base / 'adapters' / 'chat'}")
+
+
+@train_app.command("router")
+def router_command(
+    base: Path = typer.Argument(Path("checkpoints/default"),
+                                help="Base model folder; saved to BASE/adapters/chat/router.pt."),
+    seed: int = typer.Option(5, help="Seed of the synthetic dialogues and of the fit."),
+    count: int = typer.Option(30_000, help="Synthetic dialogues whose first messages it learns from."),
+    steps: int = typer.Option(300, help="Full-batch Adam steps."),
+    min_count: int = typer.Option(2, help="Drop features seen in fewer messages than this."),
+    lr: float = typer.Option(1e-2, help="Learning rate."),
+    weight_decay: float = typer.Option(1e-5, help="Adam weight decay."),
+) -> None:
+    """Fit the chat router (bag of words -> task) that the embedded chat combines with its adapter."""
+    from ..finetune.chat.train import train_chat_router
+
+    path = train_chat_router(base, seed=seed, count=count, steps=steps, min_count=min_count, lr=lr,
+                             weight_decay=weight_decay)
+    typer.echo(f"router: {path}")
+
+
+@train_app.command("profiles")
+def profiles_command(
+    corpus: Path = typer.Option(Path("data/corpus"), help="Folder with train.jsonl (tunesmith corpus build)."),
+    out: Path = typer.Option(Path("checkpoints/default/style_profiles.json"), help="Where to write the profiles."),
+    min_count: int = typer.Option(3, help="Leave out styles with fewer melodies than this."),
+    steps: int = typer.Option(500, help="Full-batch gradient steps."),
+    l2: float = typer.Option(1e-3, help="Weight decay of the fit."),
+) -> None:
+    """Fit the style profiles (the classifier `analyze` and eval use) on the corpus train split."""
+    from ..finetune.corpus.profiles import profiles_from_corpus
+
+    profiles = profiles_from_corpus(corpus, min_count=min_count, steps=steps, l2=l2)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    profiles.save(out)
+    typer.echo(f"wrote {out}: {len(profiles.labels)} styles from {sum(profiles.counts.values())} melodies")
 
 
 @train_app.command("export")
@@ -143,6 +227,33 @@ def export_command(
     manifest = export_checkpoint(run, out, adapter_runs=pairs)
     typer.echo(f"{out}: {manifest['total_bytes'] / 1e6:.1f} MB, base valid loss {manifest['base']['valid_loss']}, "
                f"adapters: {', '.join(manifest['adapters']) or 'none'}")
+
+
+@train_app.command("run")
+def run_command(
+    recipes: list[str] = typer.Argument(..., help="Recipe files, or names of shipped ones (see `train recipes`)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the command each recipe runs; run nothing."),
+) -> None:
+    """Run training recipes in order (all are checked first); each is noted in what it built."""
+    from .cli_recipe import describe, plan, run_plan
+
+    plans = [plan(source) for source in recipes]
+    for item in plans:
+        if dry_run:
+            typer.echo(describe(item))
+            continue
+        typer.echo(f"recipe {item.recipe.name}: {item.command_line}", err=True)
+        run_plan(item)
+
+
+@train_app.command("recipes")
+def recipes_command() -> None:
+    """List the shipped recipes: the runs that built checkpoints/default."""
+    from ..finetune.recipe import load_recipe, shipped_recipes
+
+    for name in shipped_recipes():
+        recipe = load_recipe(name)
+        typer.echo(f"{name:12} {recipe.step:9} {recipe.description.splitlines()[0] if recipe.description else ''}")
 
 
 def _as_dict(config: Any) -> dict[str, Any]:

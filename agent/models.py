@@ -137,7 +137,7 @@ def _embedded(resources: Any) -> Any:
             f"{where} has no chat adapter (train it with `tunesmith train chat`); "
             "or use --model ollama:NAME, openai:NAME@http://host:port/v1 or hf:/path/to/model-folder")
     styles = list_adapters(resources.user_styles) if resources.user_styles is not None else []
-    backend = EmbeddedChat(resources.runtime, lock=resources.lock, styles=styles)
+    backend = EmbeddedChat(resources.runtime, styles=styles)  # the runtime's sessions lock the model
     return LocalChatModel(backend=backend, model_name="embedded", temperature=0.0)
 
 

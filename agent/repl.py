@@ -17,9 +17,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ..prompts.errors import TunesmithError
 from .errors import AgentError
 from .session import Session, ToolCall, Turn, command_turn, respond
-from .state import describe, with_song
+from ..tools.actions.state import describe, with_song
 from .toolkit import call_tool
 
 log = logging.getLogger(__name__)
@@ -135,11 +136,7 @@ def run_command(session: Session, line: str, *, echo: Echo, play: Callable[[Path
 
 def _error_text(err: Exception) -> str:
     """Our own errors are one line for a person; anything else also names its type (and is logged)."""
-    from ..finetune.errors import FinetuneError
-    from ..tokenization.errors import TokenizationError
-    from ..tools.errors import ToolError
-
-    if isinstance(err, (AgentError, ToolError, TokenizationError, FinetuneError)):
+    if isinstance(err, TunesmithError):
         return str(err)
     log.error("unexpected error", exc_info=err)
     return f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else 'no details'}"

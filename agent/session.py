@@ -15,14 +15,14 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from .. import prompts
 from ..tokenization.styles import STYLE_NAMES
 from .errors import AgentError
-from .state import SongState, song_summary, state_from_dict, state_to_dict
+from ..tools.actions.models import Models
+from ..tools.actions.state import SongState, song_summary, state_from_dict, state_to_dict
 from .store import SessionStore
 
 MAX_MODEL_CALLS = 10  # per turn: a weak model cannot loop for ever
@@ -30,43 +30,7 @@ MAX_TOOL_CALLS = 8  # per turn
 HISTORY_TURNS = 12  # turns of history the chat model sees
 
 
-class Resources:
-    """What the sessions of one process share: the music model, loaded once on first use."""
-
-    def __init__(self, checkpoint: Path | None, *, loader: Any = None, user_styles: Path | None = None) -> None:
-        self.checkpoint = Path(checkpoint) if checkpoint is not None else None
-        self.user_styles = Path(user_styles) if user_styles is not None else None  # `tunesmith adapt` output
-        self.lock = threading.RLock()  # held while the music model generates
-        self._loader = loader
-        self._runtime: Any = None
-
-    def runtime(self) -> Any:
-        with self.lock:
-            if self._runtime is None:
-                if self._loader is None:
-                    from ..finetune.runtime import load_runtime
-
-                    self._loader = partial(load_runtime, user_styles=self.user_styles)
-                self._runtime = self._loader(self.checkpoint)
-            return self._runtime
-
-    def adapters(self) -> tuple[str, ...]:
-        if self._runtime is not None:
-            return tuple(self._runtime.adapters)
-        if self.checkpoint is None:
-            return ()
-        from ..finetune.lora import list_adapters
-
-        mine = tuple(list_adapters(self.user_styles)) if self.user_styles is not None else ()
-        return tuple(list_adapters(self.checkpoint)) + mine
-
-    def runtime_with(self, adapter: str) -> Any:
-        """The runtime when the checkpoint has `adapter`, else None (callers fall back to rules)."""
-        return self.runtime() if adapter in self.adapters() else None
-
-    @property
-    def profiles_path(self) -> Path | None:
-        return self.checkpoint / "style_profiles.json" if self.checkpoint is not None else None
+Resources = Models  # what the sessions of one process share: the music model, loaded once on first use
 
 
 @dataclass(frozen=True)

@@ -1,72 +1,51 @@
-"""Argument schemas of the agent's tools (pydantic, as LangChain and the chat templates need).
+"""Argument models of the agent's tools, derived from the tool contract (prompts/tools.toml).
 
-Names and value forms follow ../shared/dev-prompts.jsonl: key "D" + mode "minor" or key
-"D minor", meter "6/8", tempo in bpm, keep "1-4", per bar/half/beat, lang en/zh.
+LangChain and the chat grammar read JSON schemas; pydantic models give them, and check a
+call's values (types, bounds, enums, extra keys) before a tool runs.  Nothing here names a
+tool or an argument: a new argument in the contract is a new field here.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from functools import lru_cache
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from ..tokenization.contract import Arg, Contract, Tool, contract
 
 
 class _Args(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class NoArgs(_Args):
-    """No arguments."""
+def _field(arg: Arg) -> tuple[Any, Any]:
+    """(annotation, FieldInfo) of one argument, as the hand-written schemas had them."""
+    kind: Any = int if arg.is_int else str
+    if arg.enum:
+        kind = Literal[arg.enum]  # type: ignore[valid-type]
+    bounds = {k: v for k, v in (("ge", arg.low), ("le", arg.high)) if v is not None}
+    if arg.required:
+        return kind, Field(description=arg.description, **bounds)
+    if arg.default is not None:
+        return kind, Field(arg.default, description=arg.description, **bounds)
+    return kind | None, Field(None, description=arg.description, **bounds)
 
 
-class SetStyle(_Args):
-    style: str | None = Field(None, description="a known style name, e.g. irish-jig, german-folk, chinese-han")
-    mood: str | None = Field(None, description="a mood word, e.g. sad, happy, calm, energetic")
-    key: str | None = Field(None, description="a key, e.g. 'D', 'D minor', 'F#m', 'Bb major'")
-    mode: Literal["major", "minor", "dorian", "mixolydian"] | None = Field(None, description="the mode")
-    meter: str | None = Field(None, description="a time signature, e.g. 6/8")
-    tempo: int | None = Field(None, ge=20, le=400, description="tempo in quarter-note beats per minute")
+def model_for(tool: Tool) -> type[BaseModel]:
+    """The pydantic model of one tool's arguments, in the contract's order."""
+    fields = {arg.name: _field(arg) for arg in tool.args}
+    name = "".join(part.title() for part in tool.name.split("_")) + "Args"
+    return create_model(name, __base__=_Args, __doc__=f"Arguments of {tool.name}.", **fields)
 
 
-class Melody(SetStyle):
-    bars: int = Field(8, ge=1, le=64, description="how many bars to write")
-    range: str | None = Field(None, description="pitch range like C4-A5, or soprano, alto, tenor, bass")
-    seed: int | None = Field(None, description="random seed; the same seed gives the same melody")
+def models(of: Contract | None = None) -> dict[str, type[BaseModel]]:
+    """Every tool's argument model (the shipped contract's are built once)."""
+    if of is None:
+        return dict(_shipped())
+    return {name: model_for(tool) for name, tool in of.tools.items()}
 
 
-class Seed(_Args):
-    seed: int | None = Field(None, description="random seed; the same seed gives the same result")
-
-
-class Continue(Seed):
-    bars: int = Field(8, ge=1, le=32, description="how many new bars to add")
-
-
-class Keep(Seed):
-    keep: str = Field(description="the bars to keep, e.g. '1-4'")
-
-
-class Chords(_Args):
-    per: Literal["bar", "half", "beat"] | None = Field(None, description="one chord per bar, half bar or beat")
-    k: int = Field(3, ge=1, le=5, description="how many alternatives and whole progressions")
-    style: str | None = Field(None, description="bach-chorale, folk, lead-sheet, pop or a known style")
-    key: str | None = Field(None, description="a key, e.g. 'A minor' (default: the melody's)")
-    mode: Literal["major", "minor", "dorian", "mixolydian"] | None = Field(None, description="the mode")
-    mood: str | None = Field(None, description="a mood word for a progression, e.g. sad, happy")
-    bars: int | None = Field(None, ge=1, le=64, description="length of a progression when there is no melody")
-    seed: int = Field(0, ge=0, description="0 gives the best harmonization; other seeds give variations")
-
-
-class Lyrics(_Args):
-    theme: str = Field(description="what the words are about")
-    lang: Literal["en", "zh"] | None = Field(None, description="en (English) or zh (Chinese)")
-    rhyme: str | None = Field(None, description="rhyme scheme, e.g. AABB or ABAB")
-
-
-class Check(_Args):
-    voice: Literal["soprano", "alto", "tenor", "bass"] | None = Field(None, description="check the range for a voice")
-
-
-class Export(_Args):
-    format: Literal["midi", "musicxml", "abc", "wav", "svg", "png", "all"] = Field(
-        "all", description="which file to write; wav is audio, svg/png a score image")
+@lru_cache(maxsize=1)
+def _shipped() -> tuple[tuple[str, type[BaseModel]], ...]:
+    return tuple((name, model_for(tool)) for name, tool in contract().tools.items())

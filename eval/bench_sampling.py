@@ -125,35 +125,35 @@ def run(checkpoint: Path, *, tokens: int, repeats: int, threads: int, e2e_per_st
 
     hf_logging.set_verbosity_error()
     runtime = load_runtime(checkpoint, threads=threads)
-    if runtime.has_adapter("melody"):
-        runtime.use("melody")
-    model, codec = runtime.model, runtime.codec
-    convert_s, _, lean = _timed(runtime.lean)
-    meter, key, style, tempo = Meter(4, 4), KeySpec("D"), "irish-reel", 112
-    prompt = melody_prompt(codec, meter=meter, bars=8, style=style, key=key, tempo=tempo)
-    _old_free_loop(model, prompt, 16, 0), _lean_free_loop(lean, prompt, 16, 0)  # warm up
-    free: dict[str, list] = {"hf_generate": [], "old_loop": [], "lean_loop": []}
-    for seed in range(repeats):  # interleaved, so load changes hit every variant alike
-        free["hf_generate"].append(_timed(lambda: _hf_generate(model, prompt, tokens, seed, codec.pad_id)))
-        free["old_loop"].append(_timed(lambda: _old_free_loop(model, prompt, tokens, seed)))
-        free["lean_loop"].append(_timed(lambda: _lean_free_loop(lean, prompt, tokens, seed)))
-    spec = MelodySpec(bars=8, meter=meter, key=key, scale="strict", low=55, high=86)
-    config = SamplingConfig(temperature=0.9)
-    grammar = build_grammar(codec, spec)
+    with runtime.session("melody" if runtime.has_adapter("melody") else None) as active:
+        adapter, model, codec = active.adapter, active.model, active.codec
+        convert_s, _, lean = _timed(active.lean)
+        meter, key, style, tempo = Meter(4, 4), KeySpec("D"), "irish-reel", 112
+        prompt = melody_prompt(codec, meter=meter, bars=8, style=style, key=key, tempo=tempo)
+        _old_free_loop(model, prompt, 16, 0), _lean_free_loop(lean, prompt, 16, 0)  # warm up
+        free: dict[str, list] = {"hf_generate": [], "old_loop": [], "lean_loop": []}
+        for seed in range(repeats):  # interleaved, so load changes hit every variant alike
+            free["hf_generate"].append(_timed(lambda: _hf_generate(model, prompt, tokens, seed, codec.pad_id)))
+            free["old_loop"].append(_timed(lambda: _old_free_loop(model, prompt, tokens, seed)))
+            free["lean_loop"].append(_timed(lambda: _lean_free_loop(lean, prompt, tokens, seed)))
+        spec = MelodySpec(bars=8, meter=meter, key=key, scale="strict", low=55, high=86)
+        config = SamplingConfig(temperature=0.9)
+        grammar = build_grammar(codec, spec)
 
-    def reference(seed: int) -> int:
-        return len(constrained_sample(model, prompt, grammar, grammar.feed([]), config=config,
-                                      generator=torch.Generator().manual_seed(seed)))
+        def reference(seed: int) -> int:
+            return len(constrained_sample(model, prompt, grammar, grammar.feed([]), config=config,
+                                          generator=torch.Generator().manual_seed(seed)))
 
-    def fast(seed: int, count: int) -> int:
-        samples = generate_melodies(lean, codec, spec, count=count, style=style, tempo=tempo, seed=seed, config=config)
-        return sum(s.new_tokens for s in samples)
+        def fast(seed: int, count: int) -> int:
+            samples = generate_melodies(lean, codec, spec, count=count, style=style, tempo=tempo, seed=seed,
+                                        config=config)
+            return sum(s.new_tokens for s in samples)
 
-    melody: dict[str, list] = {"reference_loop": [], "fast_1": [], "fast_4": []}
-    for seed in range(repeats):
-        melody["reference_loop"].append(_timed(lambda: reference(seed)))
-        melody["fast_1"].append(_timed(lambda: fast(seed, 1)))
-        melody["fast_4"].append(_timed(lambda: fast(seed, 4)))
+        melody: dict[str, list] = {"reference_loop": [], "fast_1": [], "fast_4": []}
+        for seed in range(repeats):
+            melody["reference_loop"].append(_timed(lambda: reference(seed)))
+            melody["fast_1"].append(_timed(lambda: fast(seed, 1)))
+            melody["fast_4"].append(_timed(lambda: fast(seed, 4)))
     e2e = []
     if e2e_per_style:
         from ..tools.melody.compose import new_melody
@@ -165,7 +165,7 @@ def run(checkpoint: Path, *, tokens: int, repeats: int, threads: int, e2e_per_st
     melody_table = {name: _summary(runs) for name, runs in melody.items()}
     ratio = free_table["lean_loop"]["tok_s_cpu"] / free_table["hf_generate"]["tok_s_cpu"]
     return {
-        "generated": time.strftime("%Y-%m-%d %H:%M"), "checkpoint": str(checkpoint), "adapter": runtime.active,
+        "generated": time.strftime("%Y-%m-%d %H:%M"), "checkpoint": str(checkpoint), "adapter": adapter,
         "threads": threads, "repeats": repeats, "free_tokens": tokens,
         "lean_convert_s": round(convert_s, 4), "free_sampling": free_table, "melody_8_bars_reel": melody_table,
         "lean_vs_hf_generate_cpu": round(ratio, 2),

@@ -79,9 +79,9 @@ def model_only(song: Song, *, per: str, key: KeySpec, runtime) -> list[ChordEven
     ids = chord_ids(runtime.codec)
     allowed_cols = [ids.index(runtime.codec.token_to_id(chord_token(c.root, c.quality))) for c in chords]
     slots = make_slots(song.melody, per)
-    runtime.use(HARMONY_ADAPTER)
-    picked = decode_chords(runtime.model, runtime.codec, replace(song.melody, key=key),
-                           [(s.onset, s.duration) for s in slots], allowed=[allowed_cols] * len(slots))
+    with runtime.session(HARMONY_ADAPTER) as active:
+        picked = decode_chords(active.model, active.codec, replace(song.melody, key=key),
+                               [(s.onset, s.duration) for s in slots], allowed=[allowed_cols] * len(slots))
     by_label = {(c.root, c.quality): c for c in chords}
     return [ChordEvent(by_label[p].symbol, s.onset, s.duration, by_label[p].roman) for s, p in zip(slots, picked)]
 

@@ -36,7 +36,6 @@ def adapter_figures(checkpoint: Path, pairs: list[tuple[str, str]]) -> dict[str,
     from ..tools.lyrics.constraint import lyrics_prompt
 
     runtime = load_runtime(checkpoint)
-    runtime.use("lyrics")
     folder = adapter_dir(checkpoint, "lyrics")
     pieces = PieceTable.load(folder) if (folder / PIECES_FILE).is_file() else None
     reads_previous = reads_previous_line(folder)
@@ -44,8 +43,9 @@ def adapter_figures(checkpoint: Path, pairs: list[tuple[str, str]]) -> dict[str,
     started = time.perf_counter()
 
     def add(kind: str, lang: str, prompt: str, target: str) -> None:
-        logprob = score_text(runtime.model, runtime.codec, task="lyrics", prompt=prompt, targets=[target],
-                             pieces=pieces)[0]
+        with runtime.session("lyrics") as active:
+            logprob = score_text(active.model, active.codec, task="lyrics", prompt=prompt, targets=[target],
+                                 pieces=pieces)[0]
         row = totals.setdefault(kind, {}).setdefault(lang, [0.0, 0.0, 0.0])
         row[0] -= logprob
         row[1] += len(target.encode("utf-8")) + 1  # the bytes and the end of the line
@@ -58,8 +58,9 @@ def adapter_figures(checkpoint: Path, pairs: list[tuple[str, str]]) -> dict[str,
         if reads_previous and alone != prompt:  # the same lines, with and without the line before
             add("previous", lang, prompt, target)
             add("previous_control", lang, alone, target)
-    samples = [generate_text(runtime.model, runtime.codec, task="lyrics", prompt=lyrics_prompt(lang, n, words, rhyme),
-                             max_new_tokens=80, pieces=pieces) for lang, n, words, rhyme in SAMPLE_PROMPTS]
+    with runtime.session("lyrics") as active:
+        samples = [generate_text(active.model, active.codec, task="lyrics", prompt=lyrics_prompt(lang, n, words, rhyme),
+                                 max_new_tokens=80, pieces=pieces) for lang, n, words, rhyme in SAMPLE_PROMPTS]
     return {"checkpoint": str(checkpoint), "writes": "pieces" if pieces is not None and pieces.targets else "bytes",
             "nats_per_byte": _per_byte(totals.get("alone", {})),
             "lines": {lang: int(row[2]) for lang, row in sorted(totals.get("alone", {}).items())},

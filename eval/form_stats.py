@@ -2,6 +2,8 @@
 
     python -m tunesmith.eval.form_stats --bars 8 --out eval/results/form_stats.json
 
+writes the report and, from its `templates` section, tools/melody/form_maps.json (package data).
+
 For the opening `bars` bars of every held-out tune (the same windows eval_melody compares
 generated melodies with) it records, per style: how often bar j is an exact copy of an earlier
 bar (same pitches, onsets and durations), a transposed copy (a sequence), a copy with a changed
@@ -23,11 +25,13 @@ from ..finetune.corpus.dataset import slice_bars
 from ..tokenization.music import Melody
 from ..tokenization.records import record_to_song
 from ..tokenization.styles import get_style
+from ..tools.melody.form import FORM_BARS, FORM_MAPS_FILE, write_form_maps
 from .bands import read_records
 from .metrics import ngram_repeat_share
 
 ROOT = Path(__file__).resolve().parents[1]
 GRID = 12  # onsets and durations compared on a 1/12-quarter grid
+MAPS_SOURCE = "eval/results/form_stats.json templates (train split)"
 
 
 def bar_signature(melody: Melody, bar: int) -> tuple:
@@ -199,6 +203,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--splits", default="valid;train",
                         help="split sets to measure, ';' between sets, ',' inside one (default: valid;train)")
     parser.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / "form_stats.json")
+    parser.add_argument("--maps", type=Path, default=FORM_MAPS_FILE,
+                        help="where to write the templates tools/melody/form loads (default: the shipped file)")
+    parser.add_argument("--no-maps", action="store_true", help="only write the report")
     args = parser.parse_args(argv)
     report: dict[str, Any] = {"bars": args.bars}
     for split_set in (part for part in args.splits.split(";") if part.strip()):
@@ -216,6 +223,9 @@ def main(argv: list[str] | None = None) -> None:
         report["templates"] = {"from": "train", **templates(report["train"])}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    if "templates" in report and args.bars == FORM_BARS and not args.no_maps:
+        maps = {style: table for style, table in report["templates"].items() if style != "from"}
+        print(f"wrote {write_form_maps(maps, source=MAPS_SOURCE, path=args.maps)}")
 
 
 if __name__ == "__main__":

@@ -12,38 +12,15 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 import numpy as np
 
 from ..tokenization.errors import MusicValueError
-from ..tokenization.music import KeySpec, Melody, spell_pitch_class
-from ..tools.theory.key import key_estimate
+from ..tokenization.music import KeySpec, Melody
+from ..tokenization.pitch import LEADING_TONE, RAISED_SIXTH, SCALE_STEPS, parallel_mode, scale_pitch_classes
+from ..tools.theory.key import KeyEstimate, key_estimate
 
-MAJOR = frozenset({0, 2, 4, 5, 7, 9, 11})
-NATURAL_MINOR = frozenset({0, 2, 3, 5, 7, 8, 10})
-MINOR_IN_KEY = NATURAL_MINOR | {9, 11}  # raised 6th and 7th count as in key
-_NEAREST_MODE = {"major": "major", "mixolydian": "major", "minor": "minor", "dorian": "minor"}
 _NAN = float("nan")
-
-
-@dataclass(frozen=True, slots=True)
-class KeyEstimate:
-    """A key found by Krumhansl-Schmuckler: tonic pitch class, major/minor, and its correlation."""
-
-    tonic: int
-    mode: str
-    clarity: float
-
-    @property
-    def scale(self) -> frozenset[int]:
-        """Pitch classes counted as in key (minor also takes the raised 6th and 7th)."""
-        base = MAJOR if self.mode == "major" else MINOR_IN_KEY
-        return frozenset((self.tonic + pc) % 12 for pc in base)
-
-    @property
-    def spec(self) -> KeySpec:
-        return KeySpec(spell_pitch_class(self.tonic, mode=self.mode), self.mode)
 
 
 def estimate_key(melody: Melody) -> KeyEstimate:
@@ -51,7 +28,7 @@ def estimate_key(melody: Melody) -> KeyEstimate:
     found = key_estimate(melody)
     if found is None:
         raise MusicValueError("a melody without notes has no key")
-    return KeyEstimate(tonic=found.key.pitch_class, mode=found.key.mode, clarity=found.clarity)
+    return found
 
 
 def _entropy(counts: Iterable[float]) -> float:
@@ -90,35 +67,32 @@ def scale_consistency(melody: Melody) -> float:
     """Largest share of notes inside one major/natural-minor scale (MusPy; 12 distinct collections)."""
     counts = Counter(n.pitch % 12 for n in melody.notes)
     total = sum(counts.values())
-    best = max(sum(counts[(root + pc) % 12] for pc in MAJOR) for root in range(12))
+    best = max(sum(counts[(root + pc) % 12] for pc in SCALE_STEPS["major"]) for root in range(12))
     return best / total if total else _NAN
 
 
-def in_key_ratio(melody: Melody, key: KeyEstimate) -> float:
-    """Duration share of notes in the key's scale."""
-    scale, total = key.scale, sum(n.duration for n in melody.notes)
+def in_key_ratio(melody: Melody, key: KeySpec) -> float:
+    """Duration share of notes in the key's scale (minor also takes the raised 6th and 7th)."""
+    scale = scale_pitch_classes(key, minor_raised=(RAISED_SIXTH, LEADING_TONE))
+    total = sum(n.duration for n in melody.notes)
     inside = sum(n.duration for n in melody.notes if n.pitch % 12 in scale)
     return inside / total if total else _NAN
 
 
-def key_adherence(estimate: KeyEstimate, requested: KeySpec) -> dict[str, float]:
+def key_adherence(estimate: KeySpec, requested: KeySpec) -> dict[str, float]:
     """Did the melody land in the requested key?  Modal keys compare with the major/minor on their tonic.
 
     `key_match` needs tonic and mode (CK); `key_match_lenient` also accepts the other mode on the
     same tonic or the key with the same scale collection (the usual KS confusions).
 
-    >>> key_adherence(KeyEstimate(9, "minor", 0.8), KeySpec("C"))
+    >>> key_adherence(KeySpec("A", "minor"), KeySpec("C"))
     {'key_match': 0.0, 'key_match_lenient': 1.0}
     """
-    mode = _NEAREST_MODE[requested.mode]
-    same_tonic = estimate.tonic == requested.pitch_class
-    relative = _collection(estimate.tonic, estimate.mode) == _collection(requested.pitch_class, mode)
-    exact = same_tonic and estimate.mode == mode
+    nearest = KeySpec(requested.tonic, parallel_mode(requested.mode))
+    same_tonic = estimate.pitch_class == requested.pitch_class
+    relative = scale_pitch_classes(estimate) == scale_pitch_classes(nearest)
+    exact = same_tonic and estimate.mode == nearest.mode
     return {"key_match": float(exact), "key_match_lenient": float(same_tonic or relative)}
-
-
-def _collection(tonic: int, mode: str) -> frozenset[int]:
-    return frozenset((tonic + pc) % 12 for pc in (MAJOR if mode == "major" else NATURAL_MINOR))
 
 
 def interval_profile(melody: Melody) -> dict[str, float]:
@@ -281,7 +255,7 @@ def melody_metrics(melody: Melody, *, requested: KeySpec | None = None) -> dict[
         "h1": windowed_pitch_entropy(melody, bars=1),
         "h4": windowed_pitch_entropy(melody, bars=4),
         "scale_consistency": scale_consistency(melody),
-        "in_key_ratio": in_key_ratio(melody, key),
+        "in_key_ratio": in_key_ratio(melody, key.key),
         "key_clarity": key.clarity,
         "pitch_range": float(max(pitches) - min(pitches)),
         **interval_profile(melody),
@@ -290,8 +264,8 @@ def melody_metrics(melody: Melody, *, requested: KeySpec | None = None) -> dict[
         "bar_repetition": bar_repetition(melody),
         "bar_repetition_transposed": bar_repetition(melody, transposed=True),
         "interval_4gram_repeat_share": ngram_repeat_share(melody, n=4),
-        "ends_on_tonic": float(pitches[-1] % 12 == key.tonic),
+        "ends_on_tonic": float(pitches[-1] % 12 == key.key.pitch_class),
     }
     if requested is not None:
-        metrics.update(key_adherence(key, requested))
+        metrics.update(key_adherence(key.key, requested))
     return metrics

@@ -1,7 +1,9 @@
-"""The exception family of tunesmith.finetune (no imports)."""
+"""The exception family of tunesmith.finetune (only the common base imported)."""
+
+from ..prompts.errors import TunesmithError
 
 
-class FinetuneError(Exception):
+class FinetuneError(TunesmithError):
     """Base of errors raised while building data, training or generating."""
 
 

@@ -2,7 +2,8 @@
 
 Adapters live beside their base as <checkpoint>/adapters/<name>/ (adapter_config.json +
 adapter_model.safetensors, about 0.5 MB each).  They stay unmerged, so one loaded base can
-switch between them (`use_adapter`) without reloading.  `train_adapter` is the same loop as
+switch between them (`use_adapter`; at run time only through `Runtime.session`, which holds the
+runtime's lock) without reloading.  `train_adapter` is the same loop as
 pre-training with only the LoRA weights trainable; it also serves `tunesmith adapt` on a
 person's own MIDI files.
 """
@@ -144,7 +145,7 @@ def load_adapters(model: Any, base_dir: str | Path, names: Sequence[str] | None 
 
 
 def use_adapter(model: PeftModel, name: str) -> None:
-    """Make adapter `name` the active one (it must be loaded)."""
+    """Make adapter `name` the active one (it must be loaded); not thread-safe, see Runtime.session."""
     if name not in model.peft_config:
         raise ModelError(f"adapter {name!r} is not loaded (loaded: {', '.join(model.peft_config)})")
     model.set_adapter(name)

@@ -7,7 +7,9 @@
         manifest.json                                  data hash, config, seed, steps, losses, sizes
 
 The manifest is built from the run folders' config.json and log.jsonl, so it states what the
-runs really did.
+runs really did.  Its "recipes" map names, per artefact (base, melody, harmony, lyrics, chat,
+router, style_profiles, checkpoint), the recipe runs that built it (`tunesmith train run`, see
+finetune/recipe.py): a run folder's config.json holds them until `export` carries them over.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ def export_checkpoint(base_run: str | Path, out_dir: str | Path, *,
                  "tokens_per_epoch": run_config["tokens_per_epoch"], "max_tokens": run_config["max_tokens"],
                  "augment": run_config["augment"], **_final_losses(base_run)},
         "adapters": {},
+        "recipes": dict(run_config.get("recipes", {})),
     }
     for name, run in (adapter_runs or {}).items():
         run = Path(run)
@@ -72,6 +75,7 @@ def export_checkpoint(base_run: str | Path, out_dir: str | Path, *,
         manifest["adapters"][name] = {"run": run.name, "adapter": adapter_config["adapter"],
                                       "train": adapter_config["train"], "trainable": adapter_config["trainable"],
                                       "windows": adapter_config["windows"], **_final_losses(run)}
+        manifest["recipes"].update(adapter_config.get("recipes", {}))
     return _write_manifest(out, manifest)
 
 
@@ -86,6 +90,25 @@ def refresh_manifest(checkpoint: str | Path) -> dict[str, Any]:
     for summary in sorted(out.glob("adapters/*/training.json")):
         manifest["adapters"][summary.parent.name] = json.loads(summary.read_text())
     return _write_manifest(out, manifest)
+
+
+def recipe_records(path: str | Path, artefact: str) -> list[dict[str, Any]]:
+    """The recipe runs `path` (a run's config.json or a checkpoint's manifest.json) notes for `artefact`."""
+    path = Path(path)
+    return list(json.loads(path.read_text()).get("recipes", {}).get(artefact, [])) if path.is_file() else []
+
+
+def record_recipe(path: str | Path, artefact: str, records: list[dict[str, Any]]) -> None:
+    """Note in `path` (a run's config.json or a checkpoint's manifest.json) the recipe runs that built
+    `artefact`, oldest first (a resumed run's stages in order); a manifest is refreshed as well."""
+    path = Path(path)
+    data = json.loads(path.read_text())
+    data.setdefault("recipes", {})[artefact] = records
+    if path.name == "manifest.json":
+        path.write_text(json.dumps(data, indent=1) + "\n")
+        refresh_manifest(path.parent)
+    else:
+        path.write_text(json.dumps(data, indent=2, default=str) + "\n")
 
 
 def _write_manifest(out: Path, manifest: dict[str, Any]) -> dict[str, Any]:

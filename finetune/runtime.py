@@ -1,13 +1,19 @@
 """The inference half tools/ uses: a loaded base model with its adapters and codec.
 
 One `Runtime` is built per process (by the CLI or the agent session) and passed
-explicitly; switching adapters does not reload the base.
+explicitly; switching adapters does not reload the base.  The adapters share one model,
+so `Runtime.session(adapter)` is the only way to use one: it holds the runtime's own lock
+while the caller generates, and threads (`batch --jobs N`, the chat and its tools) take
+turns instead of switching the adapter under each other.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,44 +25,96 @@ if TYPE_CHECKING:  # pragma: no cover
 MANIFEST = "manifest.json"
 
 
-@dataclass
-class Runtime:
-    """A loaded model: `model` is a PeftModel when adapters exist, else the plain base."""
+@dataclass(frozen=True)
+class ActiveModel:
+    """What a runtime session yields: the model with `adapter` active (a PeftModel when the
+    checkpoint has adapters, else the plain base) and the codec.  Valid inside its `with` only."""
 
-    directory: Path
+    adapter: str | None
     model: Any
     codec: MusicCodec
-    adapters: tuple[str, ...]
-    manifest: dict[str, Any] = field(default_factory=dict)
-    active: str | None = None
-    lean_copies: dict[str | None, Any] = field(default_factory=dict, repr=False)  # adapter -> LeanModel
-
-    def use(self, adapter: str | None) -> None:
-        """Activate an adapter by name (None = the base model)."""
-        if adapter == self.active:
-            return
-        if adapter is None:
-            raise ModelError("switching back to the bare base model is not supported once adapters are loaded")
-        if adapter not in self.adapters:
-            known = ", ".join(self.adapters) or "none"
-            raise ModelError(f"no adapter named {adapter!r} in {self.directory} (have: {known})")
-        from .lora import use_adapter
-
-        use_adapter(self.model, adapter)
-        self.active = adapter
+    runtime: Runtime
 
     def lean(self) -> Any:
-        """The lean inference copy (fast_forward.LeanModel) of the model with the active adapter
-        merged; built on first use per adapter (~10 ms) and kept, so sampling does not rebuild it."""
-        found = self.lean_copies.get(self.active)
-        if found is None:
-            from .decode.fast_forward import lean_model
+        """The lean inference copy (fast_forward.LeanModel) with this adapter merged; built on first
+        use per adapter (~10 ms) and kept, so sampling does not rebuild it."""
+        return self.runtime._lean(self.adapter)  # noqa: SLF001 - the runtime checks the session is open
 
-            found = self.lean_copies[self.active] = lean_model(self.model)
-        return found
+
+class Runtime:
+    """A loaded model whose adapters are used one at a time, through `session`."""
+
+    def __init__(self, *, directory: Path, model: Any, codec: MusicCodec, adapters: tuple[str, ...],
+                 manifest: dict[str, Any] | None = None) -> None:
+        self.directory = Path(directory)
+        self.codec = codec
+        self.adapters = tuple(adapters)
+        self.manifest = dict(manifest or {})
+        self._model = model
+        self._lock = threading.RLock()
+        self._active: str | None = None  # the adapter the model has active (None: not set by us yet)
+        self._owner: int | None = None  # the thread inside a session
+        self._depth = 0  # nested sessions of that thread
+        self._lean_copies: dict[str | None, Any] = {}  # adapter -> LeanModel
+
+    def __repr__(self) -> str:
+        return f"Runtime(directory={str(self.directory)!r}, adapters={self.adapters!r})"
+
+    @property
+    def default_adapter(self) -> str | None:
+        """What `session(None)` uses: the first adapter (as loaded), or the bare base without adapters."""
+        return self.adapters[0] if self.adapters else None
 
     def has_adapter(self, name: str) -> bool:
         return name in self.adapters
+
+    @contextmanager
+    def session(self, adapter: str | None = None) -> Iterator[ActiveModel]:
+        """Hold the model with `adapter` active (None: `default_adapter`) until the block ends.
+
+        The runtime's lock is held the whole time, so another thread's session waits; the same
+        thread may nest sessions (a nested one with another adapter switches back when it ends).
+        """
+        name = self._resolve(adapter)
+        with self._lock:
+            outer, previous = self._depth > 0, self._active
+            self._activate(name)
+            self._owner, self._depth = threading.get_ident(), self._depth + 1
+            try:
+                yield ActiveModel(adapter=name, model=self._model, codec=self.codec, runtime=self)
+            finally:
+                self._depth -= 1
+                if outer and previous != name:
+                    self._activate(previous)
+                if not self._depth:
+                    self._owner = None
+
+    def _resolve(self, adapter: str | None) -> str | None:
+        if adapter is None:
+            return self.default_adapter
+        if adapter not in self.adapters:
+            known = ", ".join(self.adapters) or "none"
+            raise ModelError(f"no adapter named {adapter!r} in {self.directory} (have: {known})")
+        return adapter
+
+    def _activate(self, adapter: str | None) -> None:
+        if adapter is None or adapter == self._active:
+            return
+        from .lora import use_adapter
+
+        use_adapter(self._model, adapter)
+        self._active = adapter
+
+    def _lean(self, adapter: str | None) -> Any:
+        inside = self._owner == threading.get_ident()
+        if not inside or (self.adapters and self._active != adapter):
+            raise ModelError(f"the {adapter or 'base'} model is used outside its runtime session")
+        found = self._lean_copies.get(adapter)
+        if found is None:
+            from .decode.fast_forward import lean_model
+
+            found = self._lean_copies[adapter] = lean_model(self._model)
+        return found
 
 
 def load_runtime(directory: Path, *, threads: int = 1, user_styles: Path | None = None) -> Runtime:
@@ -83,18 +141,13 @@ def load_runtime(directory: Path, *, threads: int = 1, user_styles: Path | None 
     model, codec = load_model(folder)
     homes = [Path(user_styles)] if user_styles is not None and Path(user_styles).is_dir() else []
     names = tuple(dict.fromkeys([*list_adapters(folder), *(n for h in homes for n in list_adapters(h))]))
-    active = None
     if names:
         with warnings.catch_warnings():  # peft/transformers notes about tied embeddings, not for users
             warnings.simplefilter("ignore", category=UserWarning)
             warnings.simplefilter("ignore", category=FutureWarning)
             model = load_adapters(model, folder, list(names), extra_homes=homes)
         model.eval()
-        active = names[0]
-        from .lora import use_adapter
-
-        use_adapter(model, active)
     manifest: dict[str, Any] = {}
     if (folder / MANIFEST).is_file():
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    return Runtime(directory=folder, model=model, codec=codec, adapters=names, manifest=manifest, active=active)
+    return Runtime(directory=folder, model=model, codec=codec, adapters=names, manifest=manifest)

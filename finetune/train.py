@@ -14,6 +14,7 @@ written every `save_every_s` seconds, at the end, and on Ctrl-C or SIGTERM.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import random
@@ -26,6 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..tokenization.files import atomic_write
 from .corpus.dataset import SequenceSource, collate, make_batches
 from .errors import ModelError
 
@@ -148,9 +150,9 @@ def _save_checkpoint(run_dir: Path, model: torch.nn.Module, optimizer: torch.opt
 
     blob = {"model": _trainable_state(model), "optimizer": optimizer.state_dict(), "state": state,
             "torch_rng": torch.get_rng_state(), "data_rng": rng.getstate()}
-    tmp = run_dir / (CHECKPOINT + ".tmp")
-    torch.save(blob, tmp)
-    tmp.replace(run_dir / CHECKPOINT)
+    buffer = io.BytesIO()
+    torch.save(blob, buffer)
+    atomic_write(run_dir / CHECKPOINT, buffer.getvalue())
 
 
 def _load_checkpoint(run_dir: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,

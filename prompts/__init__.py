@@ -9,8 +9,10 @@ from __future__ import annotations
 import string
 from importlib import resources
 
+from .errors import TunesmithError
 
-class PromptError(KeyError):
+
+class PromptError(TunesmithError, KeyError):
     """A template is missing, or its variables do not match what was passed."""
 
     def __str__(self) -> str:  # KeyError quotes its message; a person should not see quotes

@@ -1,4 +1,5 @@
-"""Test doubles for the agent tests (loaded by path; not a test module).
+"""Test doubles for the agent tests (`import agent_fakes as fakes`: tests/conftest.py puts tests/
+on sys.path; not a test module).
 
 `scripted(...)` is a chat model that answers with the given replies in order: a string is
 a plain reply, a ("tool", {args}) pair a tool call, a list of pairs parallel calls, an
@@ -9,7 +10,6 @@ on spaces, tool calls as one chunk) like a real provider.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk
@@ -61,19 +61,4 @@ def scripted(*steps) -> ScriptedChatModel:
                                                   "type": "tool_call"} for n, a in pairs])
 
     return ScriptedChatModel(messages=iter([message(s) for s in steps]))
-
-
-def tiny_checkpoint(folder: Path) -> Path:
-    """A random tiny embedded model saved like the shipped one (as tests/test_melody_tool.py does)."""
-    import torch
-
-    from tunesmith.finetune.model import build_model, get_preset, save_model
-    from tunesmith.tokenization.codec import default_codec
-
-    torch.manual_seed(0)
-    codec = default_codec()
-    model = build_model(get_preset("tiny"), codec.vocab_size, pad_id=codec.pad_id, bos_id=codec.bos_id,
-                        eos_id=codec.eos_id)
-    save_model(model, codec, folder, config=get_preset("tiny"))
-    return folder
 

@@ -5,11 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 
-from tunesmith.finetune.model import build_model, get_preset, save_model
 from tunesmith.finetune.runtime import load_runtime
-from tunesmith.tokenization.codec import default_codec
 from tunesmith.tokenization.files import write_song
 from tunesmith.tokenization.music import KeySpec, Melody, Meter, Note, Song
 from tunesmith.tools.melody.adapt import adapt_style, check_name, collect_records
@@ -39,12 +36,8 @@ def test_too_few_files_is_a_clear_error(tmp_path: Path) -> None:
         collect_records(tmp_path, name="mine")
 
 
-def test_adapt_trains_a_usable_style(tmp_path: Path) -> None:
-    torch.manual_seed(0)
-    codec = default_codec()
-    base = tmp_path / "ckpt" / "default"
-    save_model(build_model(get_preset("tiny"), codec.vocab_size, pad_id=codec.pad_id, bos_id=codec.bos_id,
-                           eos_id=codec.eos_id), codec, base, config=get_preset("tiny"))
+def test_adapt_trains_a_usable_style(tmp_path: Path, make_tiny_checkpoint) -> None:
+    base = make_tiny_checkpoint(tmp_path / "ckpt" / "default")
     _files(tmp_path / "mine", 6)
     home = tmp_path / "styles"
     result = adapt_style(tmp_path / "mine", name="my-tunes", base_dir=base, styles_home=home,

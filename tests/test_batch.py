@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import doctest
-import importlib.util
 import json
 from pathlib import Path
 
@@ -13,11 +12,10 @@ from tunesmith.agent import batch as batch_module
 from tunesmith.agent.batch import EXIT_FAILED, EXIT_MODEL_UNAVAILABLE, EXIT_OK, read_results, run_batch
 from tunesmith.agent.session import Resources
 from tunesmith.tokenization.files import write_song
-from tunesmith.tokenization.music import KeySpec, Melody, Meter, Note, Song
 
-_spec = importlib.util.spec_from_file_location("agent_fakes", Path(__file__).with_name("agent_fakes.py"))
-fakes = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fakes)
+import agent_fakes as fakes
+from tunes import down_tune
+
 
 NO_MODEL = Resources(None)
 
@@ -125,10 +123,8 @@ def test_an_unavailable_model_stops_the_batch(tmp_path: Path) -> None:
 
 
 def test_a_melody_per_prompt_and_its_files(tmp_path: Path) -> None:
-    notes = tuple(Note(p, float(i), 1.0) for i, p in enumerate([67, 65, 64, 62, 60, 62, 64, 65, 67, 64, 62, 60]))
-    song = Song(melody=Melody(notes=notes, meter=Meter(4, 4), key=KeySpec("C"), bars=3), title="Down")
     (tmp_path / "tunes").mkdir()
-    write_song(song, tmp_path / "tunes", stem="down")
+    write_song(down_tune(), tmp_path / "tunes", stem="down")
     path = write_lines(tmp_path / "harmonize.jsonl", [{"id": "h/1", "prompt": "harmonize this", "melody": "tunes/down.mid"},
                                                       {"id": "h2", "prompt": "harmonize", "melody": "tunes/none.mid"}])
     models = {"h/1": [("recommend_chords", {"per": "bar"}), ("check_theory", {}), "Chords added."]}

@@ -16,7 +16,6 @@ from tunesmith.agent.models import make_chat_model  # noqa: E402
 from tunesmith.agent.session import Resources  # noqa: E402
 from tunesmith.finetune.chat import embedded as chat_embedded  # noqa: E402
 from tunesmith.finetune.chat.format import chat_prompt, format_call  # noqa: E402
-from tunesmith.finetune.model import build_model, get_preset, save_model  # noqa: E402
 from tunesmith.finetune.text.pieces import PieceTable  # noqa: E402
 from tunesmith.finetune.text.adapter import train_text_adapter  # noqa: E402
 from tunesmith.finetune.train import TrainConfig  # noqa: E402
@@ -28,11 +27,9 @@ PAIRS = [(chat_prompt("write a jig in D"), format_call("generate_melody", [("sty
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("chat-ckpt")
+def checkpoint(tmp_path_factory, make_tiny_checkpoint) -> Path:
+    folder = make_tiny_checkpoint(tmp_path_factory.mktemp("chat-ckpt"), half=False)
     codec = default_codec()
-    torch.manual_seed(0)
-    save_model(build_model(get_preset("tiny"), codec.vocab_size), codec, folder, config=get_preset("tiny"), half=False)
     pieces = PieceTable.build(codec, [p for p, _ in PAIRS] * 10, size=40)  # the shipped adapter reads pieces too
     train_text_adapter(folder, PAIRS * 6, name="chat", task="chat", run_dir=folder / "run", show_progress=False,
                        config=TrainConfig(max_steps=80, eval_every=100, log_every=10, lr=2e-2, warmup_steps=2,
@@ -92,14 +89,21 @@ def test_the_router_and_the_adapter_decide_the_task_together(checkpoint, task) -
 
 
 def test_after_a_tool_result_it_only_replies(checkpoint) -> None:
+    """After a tool result the grammar allows a reply only: the adapter's own learned one when it is
+    confident (PAIRS[2]), else the tool's summary; never another call, never nothing."""
     resources = Resources(checkpoint)
-    bound = make_chat_model("embedded", resources=resources).bind_tools(_tools(resources))
-    first = bound.invoke([HumanMessage("a jig")])
-    call_id = first.tool_calls[0]["id"] if first.tool_calls else "c1"
-    history = [HumanMessage("a jig"), AIMessage("", tool_calls=[{"name": "generate_melody", "args": {}, "id": call_id}]),
-               ToolMessage("8 bars", tool_call_id=call_id, name="generate_melody")]
-    reply = bound.invoke(history)
-    assert not reply.tool_calls and reply.content
+    model = make_chat_model("embedded", resources=resources)
+    bound = model.bind_tools(_tools(resources))
+    call = [{"name": "generate_melody", "args": {}, "id": "c1"}]
+    learned = [HumanMessage("a jig"), AIMessage("", tool_calls=call),
+               ToolMessage("8 bars", tool_call_id="c1", name="generate_melody")]
+    reply = bound.invoke(learned)
+    assert not reply.tool_calls and reply.content == "Here it is." and not model.backend.replaced
+    result = "Wrote 8 bars in D major. Theory check: ok"
+    asked_in_chinese = [HumanMessage("写一段旋律"), AIMessage("", tool_calls=call),
+                        ToolMessage(result, tool_call_id="c1", name="generate_melody")]
+    reply = bound.invoke(asked_in_chinese)  # a reply in the wrong language gives way to the tool's summary
+    assert not reply.tool_calls and model.backend.replaced and reply.content == "Wrote 8 bars in D major."
 
 
 def test_doctests() -> None:

@@ -95,15 +95,20 @@ def test_runtime_caches_one_lean_copy_per_adapter(codec: MusicCodec) -> None:
     peft_model = add_adapter(_model(codec, get_preset("tiny")), "one", AdapterConfig(r=4, dropout=0.0))
     peft_model.add_adapter("two", peft_model.peft_config["one"])
     _randomise_lora(peft_model, 6)
-    runtime = Runtime(directory=Path("."), model=peft_model.eval(), codec=codec, adapters=("one", "two"),
-                      active="one")
-    runtime.model.set_adapter("one")
-    first = runtime.lean()
-    assert runtime.lean() is first and as_lean(first) is first
-    runtime.use("two")
-    second = runtime.lean()
-    assert second is not first and not np.allclose(second.layers[0].qkv, first.layers[0].qkv)
-    assert _max_error(runtime.model, second, _ids(codec, 20, 7), split=5) < TOLERANCE
+    runtime = Runtime(directory=Path("."), model=peft_model.eval(), codec=codec, adapters=("one", "two"))
+    with runtime.session() as active:  # the first adapter by default
+        first = active.lean()
+        assert active.adapter == "one" and active.lean() is first and as_lean(first) is first
+    with runtime.session("two") as active:
+        second = active.lean()
+        assert second is not first and not np.allclose(second.layers[0].qkv, first.layers[0].qkv)
+        assert _max_error(active.model, second, _ids(codec, 20, 7), split=5) < TOLERANCE
+    with runtime.session("one") as active:
+        assert active.lean() is first
+    with pytest.raises(ModelError):
+        active.lean()  # outside its session
+    with pytest.raises(ModelError):
+        runtime.session("three").__enter__()
 
 
 def test_cache_limits(codec: MusicCodec) -> None:

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from tunesmith.finetune.harmony import model as hm
-from tunesmith.finetune.model import build_model, get_preset, save_model
+from tunesmith.finetune.model import build_model, get_preset
 from tunesmith.finetune.runtime import load_runtime
 from tunesmith.finetune.train import TrainConfig
 from tunesmith.tokenization.codec import MusicCodec, default_codec
@@ -108,11 +108,9 @@ def test_chord_loss_counts_only_chord_tokens(codec: MusicCodec) -> None:
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory, codec: MusicCodec) -> tuple[Path, dict]:
+def checkpoint(tmp_path_factory, make_tiny_checkpoint) -> tuple[Path, dict]:
     """A tiny random base with a harmony adapter trained for a few steps."""
-    folder = tmp_path_factory.mktemp("harmony-ckpt")
-    torch.manual_seed(0)
-    save_model(build_model(get_preset("tiny"), codec.vocab_size), codec, folder, config=get_preset("tiny"), half=False)
+    folder = make_tiny_checkpoint(tmp_path_factory.mktemp("harmony-ckpt"), half=False)
     records = [_record(i) for i in range(6)]
     state = hm.train_harmony_adapter(
         folder, records, valid_records=records[:2], run_dir=folder / "run", show_progress=False,
@@ -131,16 +129,17 @@ def test_training_saves_a_loadable_adapter(checkpoint) -> None:
 
 
 def test_decoder_emits_one_allowed_chord_per_slot_and_scores_match(checkpoint, codec: MusicCodec) -> None:
-    runtime = load_runtime(checkpoint[0])
-    runtime.use("harmony")
     example = hm.build_examples([_record(9, tonic="D")], codec)[0][0]
     allowed = [[0, 1]] * len(example.slots)  # indices into chord_ids: C major and C minor
-    chords = hm.decode_chords(runtime.model, codec, example.melody, example.slots, allowed=allowed)
+    with load_runtime(checkpoint[0]).session("harmony") as active:
+        model = active.model
+        chords = hm.decode_chords(model, codec, example.melody, example.slots, allowed=allowed)
+        sampled = hm.decode_chords(model, codec, example.melody, example.slots, temperature=1.0, seed=3)
+        again = hm.decode_chords(model, codec, example.melody, example.slots, temperature=1.0, seed=3)
+        rows, used = hm.chord_logprobs(model, codec, example.melody, example.slots)
+        forced, _ = hm.chord_logprobs(model, codec, example.melody, example.slots, history=used)
     assert len(chords) == len(example.slots) and set(chords) <= {(0, "maj"), (0, "min")}
-    sampled = hm.decode_chords(runtime.model, codec, example.melody, example.slots, temperature=1.0, seed=3)
-    assert sampled == hm.decode_chords(runtime.model, codec, example.melody, example.slots, temperature=1.0, seed=3)
-    rows, used = hm.chord_logprobs(runtime.model, codec, example.melody, example.slots)
-    forced, _ = hm.chord_logprobs(runtime.model, codec, example.melody, example.slots, history=used)
+    assert sampled == again
     assert len(rows) == len(example.slots) == len(forced)
     assert max(abs(a - b) for r1, r2 in zip(rows, forced) for a, b in zip(r1, r2)) < 1e-4
     assert all(abs(sum(torch.tensor(r).exp().tolist()) - 1) < 1e-4 for r in rows)

@@ -166,32 +166,25 @@ def test_training_pairs_carry_counts_theme_and_rhyme(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def tiny_checkpoint(tmp_path_factory) -> Path:
+def lyrics_checkpoint(tmp_path_factory, make_tiny_checkpoint) -> Path:
     """A tiny random base with a lyrics adapter trained for a few steps on a tiny corpus."""
-    import torch
-
-    from tunesmith.finetune.model import build_model, get_preset, save_model
-    from tunesmith.tokenization.codec import default_codec
     from tunesmith.tools.lyrics.train import train_lyrics_adapter
 
     folder = tmp_path_factory.mktemp("lyrics-ckpt")
-    codec = default_codec()
-    torch.manual_seed(0)
-    save_model(build_model(get_preset("tiny"), codec.vocab_size), codec, folder / "base", config=get_preset("tiny"),
-               half=False)
+    make_tiny_checkpoint(folder / "base", half=False)
     state = train_lyrics_adapter(_poems(folder / "text"), folder / "base", run_dir=folder / "run", minutes=0.05,
                                  rank=2, batch_tokens=512, lexicon_min=(1, 1), show_progress=False)
     assert state["step"] >= 1
     return folder / "base"
 
 
-def test_model_drafter_lines_fit_and_write_lyrics_uses_it(tiny_checkpoint):
+def test_model_drafter_lines_fit_and_write_lyrics_uses_it(lyrics_checkpoint):
     from tunesmith.finetune.runtime import load_runtime
     from tunesmith.tokenization.music import Melody, Meter, Note
     from tunesmith.tools.lyrics.write import write_lyrics
     from tunesmith.tools.lyrics.model import ModelDrafter, has_lyrics_adapter
 
-    runtime = load_runtime(tiny_checkpoint)
+    runtime = load_runtime(lyrics_checkpoint)
     assert has_lyrics_adapter(runtime) and not has_lyrics_adapter(None)
     drafter = ModelDrafter(runtime, candidates=2)
     assert drafter.pieces() is not None and drafter.pieces().targets  # it writes BPE pieces, not bytes

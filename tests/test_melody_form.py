@@ -160,16 +160,11 @@ def test_form_stats_on_a_tiny_style() -> None:
 
 
 @pytest.fixture(scope="module")
-def runtime(tmp_path_factory):
-    import importlib.util
-
+def runtime(tmp_path_factory, make_tiny_checkpoint):
     from tunesmith.finetune.runtime import load_runtime
     from tunesmith.finetune.corpus.profiles import build_profiles
 
-    spec = importlib.util.spec_from_file_location("agent_fakes", Path(__file__).with_name("agent_fakes.py"))
-    fakes = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(fakes)
-    folder = fakes.tiny_checkpoint(tmp_path_factory.mktemp("ckpt") / "default")
+    folder = make_tiny_checkpoint(tmp_path_factory.mktemp("ckpt") / "default")  # with style profiles added
     examples = [("irish-reel", _distinct(4, base=70 + i)) for i in range(3)]
     examples += [("german-folk", _melody([[60 + i], [62], [64], [60]])) for i in range(3)]
     build_profiles(examples, steps=20).save(folder / "style_profiles.json")

@@ -5,12 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 
 from tunesmith.agent.cli import main
-from tunesmith.finetune.model import build_model, get_preset, save_model
-from tunesmith.finetune.runtime import load_runtime
-from tunesmith.tokenization.codec import default_codec
 from tunesmith.tokenization.files import read_song
 from tunesmith.tokenization.music import KeySpec, Meter
 from tunesmith.tools.melody import compose as tool
@@ -19,19 +15,9 @@ from tunesmith.tools.melody.request import build_request, parse_range
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory) -> Path:
-    torch.manual_seed(0)
-    codec = default_codec()
-    model = build_model(get_preset("tiny"), codec.vocab_size, pad_id=codec.pad_id, bos_id=codec.bos_id,
-                        eos_id=codec.eos_id)
-    folder = tmp_path_factory.mktemp("ckpt") / "default"
-    save_model(model, codec, folder, config=get_preset("tiny"))
-    return folder
-
-
-@pytest.fixture(scope="module")
-def runtime(checkpoint: Path):
-    return load_runtime(checkpoint)
+def runtime(tiny_runtime):
+    """The shared tiny random model (conftest), no adapters."""
+    return tiny_runtime
 
 
 def _in_range(melody, request) -> bool:
@@ -85,8 +71,9 @@ def test_bad_ranges(text: str) -> None:
         parse_range(text)
 
 
-def test_cli_melody_writes_files_and_is_reproducible(checkpoint: Path, tmp_path: Path, monkeypatch, capsys) -> None:
-    monkeypatch.setenv("TUNESMITH_CHECKPOINTS", str(checkpoint.parent))
+def test_cli_melody_writes_files_and_is_reproducible(tiny_checkpoint: Path, tmp_path: Path, monkeypatch,
+                                                    capsys) -> None:
+    monkeypatch.setenv("TUNESMITH_CHECKPOINTS", str(tiny_checkpoint.parent))
     outputs = []
     for folder in ("a", "b"):
         with pytest.raises(SystemExit) as done:

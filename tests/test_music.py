@@ -6,12 +6,12 @@ import doctest
 
 import pytest
 
-from tunesmith.tokenization import m21, music, records, styles
+from tunesmith.tokenization import m21, music, pitch, records, styles
 from tunesmith.tokenization.errors import MusicValueError
 from tunesmith.tokenization.music import KeySpec, Melody, Meter, Note, Song, Syllable, parse_key, parse_meter
 
 
-@pytest.mark.parametrize("module", [music, m21, records, styles])
+@pytest.mark.parametrize("module", [music, pitch, m21, records, styles])
 def test_doctests(module) -> None:
     result = doctest.testmod(module)
     assert result.failed == 0 and result.attempted > 0

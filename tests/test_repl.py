@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import doctest
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
-from tunesmith.agent import state as state_module
+from tunesmith.tools.actions import state as state_module
 from tunesmith.agent import toolkit as toolkit_module
 from tunesmith.agent.repl import run_command, run_repl
 from tunesmith.agent.session import Resources, new_session
-from tunesmith.tokenization.files import write_song
-from tunesmith.tokenization.music import KeySpec, Melody, Meter, Note, Song
 
-_spec = importlib.util.spec_from_file_location("agent_fakes", Path(__file__).with_name("agent_fakes.py"))
-fakes = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fakes)
+import agent_fakes as fakes
 
 
 def test_doctests() -> None:
@@ -26,10 +21,9 @@ def test_doctests() -> None:
 
 
 @pytest.fixture
-def tune(tmp_path: Path) -> Path:
-    notes = tuple(Note(p, float(i), 1.0) for i, p in enumerate([67, 65, 64, 62, 60, 62, 64, 65, 67, 64, 62, 60]))
-    song = Song(melody=Melody(notes=notes, meter=Meter(4, 4), key=KeySpec("C"), bars=3), title="Down")
-    return write_song(song, tmp_path, stem="down")["abc"]
+def tune(down_file: Path) -> Path:
+    """The shared "Down" tune as an ABC file (conftest.down_file)."""
+    return down_file
 
 
 def chat(tmp_path: Path, lines: list, *steps, write=None):

@@ -11,10 +11,11 @@ import torch
 from tunesmith.finetune.decode.constraints import MelodySpec, scale_pitch_classes
 from tunesmith.finetune.corpus.dataset import slice_bars
 from tunesmith.finetune.errors import ModelError
-from tunesmith.finetune.model import build_model, get_preset
 from tunesmith.finetune.decode.sampling import SamplingConfig, draw, filter_logits, generate_melody, mask_logits, melody_prompt
 from tunesmith.tokenization.codec import MusicCodec, default_codec
 from tunesmith.tokenization.music import KeySpec, Meter
+
+from tiny_models import build_tiny_model
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +24,8 @@ def codec() -> MusicCodec:
 
 
 @pytest.fixture(scope="module")
-def model(codec: MusicCodec):
-    torch.manual_seed(0)
-    return build_model(get_preset("tiny"), codec.vocab_size, pad_id=codec.pad_id, bos_id=codec.bos_id,
-                       eos_id=codec.eos_id).eval()
+def model():
+    return build_tiny_model().eval()
 
 
 def test_mask_keeps_only_allowed_and_penalises() -> None:

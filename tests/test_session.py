@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -11,13 +10,12 @@ from langchain_core.messages import HumanMessage, SystemMessage, ToolMessage
 from tunesmith.agent.errors import AgentError
 from tunesmith.agent.models import ModelUnavailableError
 from tunesmith.agent.session import Resources, Turn, command_turn, new_session, open_session, respond
-from tunesmith.agent.state import SongState, describe, state_from_dict, state_to_dict, with_song
+from tunesmith.tools.actions.state import SongState, describe, state_from_dict, state_to_dict, with_song
 from tunesmith.agent.store import SessionStore
 from tunesmith.tokenization.music import ChordEvent, KeySpec, Melody, Meter, Note, Song, Syllable
 
-_spec = importlib.util.spec_from_file_location("agent_fakes", Path(__file__).with_name("agent_fakes.py"))
-fakes = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fakes)
+import agent_fakes as fakes
+
 
 NO_MODEL = Resources(None)  # these tests never write music, so no model is loaded
 

@@ -10,7 +10,6 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from tunesmith.finetune.text import adapter as ta  # noqa: E402
-from tunesmith.finetune.model import build_model, get_preset, save_model  # noqa: E402
 from tunesmith.finetune.runtime import load_runtime  # noqa: E402
 from tunesmith.finetune.train import TrainConfig  # noqa: E402
 from tunesmith.tokenization.codec import MusicCodec, default_codec  # noqa: E402
@@ -24,10 +23,8 @@ def codec() -> MusicCodec:
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory, codec: MusicCodec) -> tuple[Path, dict]:
-    folder = tmp_path_factory.mktemp("text-ckpt")
-    torch.manual_seed(0)
-    save_model(build_model(get_preset("tiny"), codec.vocab_size), codec, folder, config=get_preset("tiny"), half=False)
+def checkpoint(tmp_path_factory, make_tiny_checkpoint) -> tuple[Path, dict]:
+    folder = make_tiny_checkpoint(tmp_path_factory.mktemp("text-ckpt"), half=False)
     state = ta.train_text_adapter(
         folder, lambda rng: PAIRS * 8, name="chat", task="chat", run_dir=folder / "run", valid_pairs=PAIRS,
         show_progress=False,
@@ -64,31 +61,29 @@ def test_training_learns_and_saves(checkpoint, codec: MusicCodec) -> None:
     assert state["step"] == 40
     assert (folder / "adapters" / "chat" / "adapter_config.json").is_file()
     assert (folder / "adapters" / "chat" / ta.TRAINING_FILE).is_file()
-    runtime = load_runtime(folder)
-    runtime.use("chat")
-    scores = ta.score_text(runtime.model, codec, task="chat", prompt="say hi", targets=["hi", "zzzz"])
+    with load_runtime(folder).session("chat") as active:
+        scores = ta.score_text(active.model, codec, task="chat", prompt="say hi", targets=["hi", "zzzz"])
     assert scores[0] > scores[1]  # 40 steps on four pairs are enough to prefer the seen answer
 
 
 def test_constrained_decoding_follows_the_constraint(checkpoint, codec: MusicCodec) -> None:
-    runtime = load_runtime(checkpoint[0])
-    runtime.use("chat")
     words = [b"yes", b"no"]
 
     def allowed(prefix: bytes):
         nxt = {w[len(prefix)] for w in words if w.startswith(prefix) and len(w) > len(prefix)}
         return nxt | ({ta.END} if prefix in words else set())
 
-    for seed in range(4):
-        out = ta.generate_text(runtime.model, codec, task="chat", prompt="say yes", allowed=allowed,
-                               temperature=1.0, seed=seed)
-        assert out in ("yes", "no")
-    free = ta.generate_text(runtime.model, codec, task="chat", prompt="说你好", max_new_tokens=12,
-                            temperature=1.0, seed=1)
+    with load_runtime(checkpoint[0]).session("chat") as active:
+        for seed in range(4):
+            out = ta.generate_text(active.model, codec, task="chat", prompt="say yes", allowed=allowed,
+                                   temperature=1.0, seed=seed)
+            assert out in ("yes", "no")
+        free = ta.generate_text(active.model, codec, task="chat", prompt="说你好", max_new_tokens=12,
+                                temperature=1.0, seed=1)
+        same = [ta.generate_text(active.model, codec, task="chat", prompt="count", temperature=0.8, seed=5,
+                                 max_new_tokens=10) for _ in range(2)]
     free.encode("utf-8")  # never broken UTF-8
     assert "\ufffd" not in free or len(free.encode()) >= 12
-    same = [ta.generate_text(runtime.model, codec, task="chat", prompt="count", temperature=0.8, seed=5,
-                             max_new_tokens=10) for _ in range(2)]
     assert same[0] == same[1]
 
 
@@ -140,16 +135,15 @@ def test_an_adapter_that_writes_pieces_still_obeys_the_constraint(checkpoint, co
     assert ta.text_sequence(codec, task="lyrics", prompt="x", target="the river", pieces=table)[-3:] == [
         *table.encode(codec, "the river"), codec.eos_id]
     assert len(table.encode(codec, "the river")) < len("the river")  # written in pieces, not bytes
-    runtime = load_runtime(checkpoint[0])
-    runtime.use("chat")
     lines = [b"the river", b"the rain", "你好".encode()]
 
     def allowed(prefix: bytes):
         nxt = {w[len(prefix)] for w in lines if w.startswith(prefix) and len(w) > len(prefix)}
         return nxt | ({ta.END} if prefix in lines else set())
 
-    outs = {ta.generate_text(runtime.model, codec, task="lyrics", prompt="x", allowed=allowed, temperature=1.5,
-                             seed=seed, pieces=table) for seed in range(12)}
+    with load_runtime(checkpoint[0]).session("chat") as active:
+        outs = {ta.generate_text(active.model, codec, task="lyrics", prompt="x", allowed=allowed, temperature=1.5,
+                                 seed=seed, pieces=table) for seed in range(12)}
+        scores = ta.score_text(active.model, codec, task="lyrics", prompt="x", targets=["the rain"], pieces=table)
     assert outs and outs <= {"the river", "the rain", "你好"}
-    scores = ta.score_text(runtime.model, codec, task="lyrics", prompt="x", targets=["the rain"], pieces=table)
     assert len(scores) == 1 and scores[0] < 0

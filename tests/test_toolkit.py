@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
 from tunesmith.agent import toolkit
 from tunesmith.agent.session import MAX_TOOL_CALLS, Resources, new_session, respond
-from tunesmith.agent.state import with_song
-from tunesmith.tokenization.music import KeySpec, Melody, Meter, Note, Song
+from tunesmith.tools.actions.state import with_song
+from tunesmith.tokenization.music import KeySpec, Meter, Song
 
-_spec = importlib.util.spec_from_file_location("agent_fakes", Path(__file__).with_name("agent_fakes.py"))
-fakes = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fakes)
+import agent_fakes as fakes
+from tunes import c_major_tune as tune
+
 
 
 @pytest.fixture(scope="module")
-def resources(tmp_path_factory) -> Resources:
-    return Resources(fakes.tiny_checkpoint(tmp_path_factory.mktemp("ckpt") / "default"))
-
-
-def tune() -> Song:
-    """Four bars of C major: C D E F | G A G F | E D E C | D B, C (half)."""
-    pitches = [60, 62, 64, 65, 67, 69, 67, 65, 64, 62, 64, 60, 62, 59]
-    notes = tuple(Note(p, float(i), 1.0) for i, p in enumerate(pitches[:12]))
-    notes += (Note(62, 12.0, 1.0), Note(59, 13.0, 1.0), Note(60, 14.0, 2.0))
-    return Song(melody=Melody(notes=notes, meter=Meter(4, 4), key=KeySpec("C"), tempo=96, bars=4), title="Tune")
+def resources(tiny_checkpoint) -> Resources:
+    return Resources(tiny_checkpoint)
 
 
 def session_with(model, resources, tmp_path, song: Song | None = None):

@@ -11,11 +11,13 @@ import torch
 from tunesmith.finetune.corpus.dataset import Augment, MelodyData, build_windows, collate, make_batches, melody_windows, read_records, slice_bars
 from tunesmith.finetune.errors import ModelError
 from tunesmith.finetune.lora import AdapterConfig, add_adapter, list_adapters, load_adapters, save_adapter, use_adapter
-from tunesmith.finetune.model import build_model, get_preset, load_model, save_model
+from tunesmith.finetune.model import get_preset, load_model, save_model
 from tunesmith.finetune.train import TrainConfig, fit, lr_at, progress_of
 from tunesmith.tokenization.codec import MusicCodec, default_codec
 from tunesmith.tokenization.music import KeySpec, Melody, Meter, Note, Song
 from tunesmith.tokenization.records import song_to_record
+
+from tiny_models import build_tiny_model
 
 
 @pytest.fixture(scope="module")
@@ -117,12 +119,6 @@ class _Interrupting:
         return self.data.sequences(rng)
 
 
-def _fresh(codec: MusicCodec):
-    torch.manual_seed(0)
-    return build_model(get_preset("tiny"), codec.vocab_size, pad_id=codec.pad_id, bos_id=codec.bos_id,
-                       eos_id=codec.eos_id)
-
-
 def test_fit_learns_and_resumes_exactly(tmp_path, codec: MusicCodec) -> None:
     windows, _ = build_windows(_records(6), codec, max_tokens=512)
     data = MelodyData(tuple(windows), codec)
@@ -134,19 +130,19 @@ def test_fit_learns_and_resumes_exactly(tmp_path, codec: MusicCodec) -> None:
     def saver(model):
         return lambda d: save_model(model, codec, d, config=get_preset("tiny"))
 
-    whole = _fresh(codec)
+    whole = build_tiny_model()
     end = fit(whole, train_data=data, valid=valid, pad_id=codec.pad_id, config=config, run_dir=tmp_path / "a",
               save_fn=saver(whole), show_progress=False)
     assert end["step"] == 8 and end["valid_loss"] < 7.0
     log = [json.loads(line) for line in (tmp_path / "a" / "log.jsonl").read_text().splitlines()]
     assert any("valid_loss" in e for e in log) and any("train_loss" in e for e in log)
 
-    first = _fresh(codec)
+    first = build_tiny_model()
     stopped = fit(first, train_data=_Interrupting(data, 1), valid=valid, pad_id=codec.pad_id, config=config,
                   run_dir=tmp_path / "b", save_fn=saver(first), show_progress=False)
     assert stopped["interrupted"] and stopped["step"] == steps_per_epoch
     assert (tmp_path / "b" / "checkpoint.pt").is_file() and (tmp_path / "b" / "model" / "model.safetensors").is_file()
-    second = _fresh(codec)
+    second = build_tiny_model()
     done = fit(second, train_data=data, valid=valid, pad_id=codec.pad_id, config=config, run_dir=tmp_path / "b",
                save_fn=saver(second), resume=True, show_progress=False)
     assert done["step"] == 8
@@ -155,14 +151,14 @@ def test_fit_learns_and_resumes_exactly(tmp_path, codec: MusicCodec) -> None:
 
 
 def test_resume_without_checkpoint_fails(tmp_path, codec: MusicCodec) -> None:
-    model = _fresh(codec)
+    model = build_tiny_model()
     with pytest.raises(ModelError, match="cannot resume"):
         fit(model, train_data=MelodyData((), codec), valid=[], pad_id=0, config=TrainConfig(max_steps=1),
             run_dir=tmp_path, save_fn=lambda d: None, resume=True, show_progress=False)
 
 
 def test_adapters_save_load_and_switch(tmp_path, codec: MusicCodec) -> None:
-    base = _fresh(codec).eval()
+    base = build_tiny_model().eval()
     base_dir = save_model(base, codec, tmp_path / "base", config=get_preset("tiny"), half=False)
     ids = torch.tensor([[codec.bos_id, codec.music_id, codec.token_to_id("Bar_None")]])
     with torch.no_grad():

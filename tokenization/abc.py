@@ -16,82 +16,33 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .music import PITCH_CLASS, KeySpec, Melody, Song, Syllable, quarter_fraction, spell_pitch_class
+from .music import KeySpec, Melody, Song, Syllable, quarter_fraction
+from .pitch import key_fifths, key_signature, notation_key, spell  # noqa: F401 (re-exported)
 
-_FIFTHS = {"F": -1, "C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5}
-_MODE_SHIFT = {"major": 0, "minor": -3, "dorian": -2, "mixolydian": -1}
 _ABC_MODE = {"major": "", "minor": "m", "dorian": "dor", "mixolydian": "mix"}
-_SHARP_ORDER = "FCGDAEB"
-# A note outside the scale, by its interval above the tonic: +1 = sharpen the scale note
-# below it (raised 4th, 6th, 7th, major 3rd in minor), -1 = flatten the one above.
-_CHROMATIC = {1: -1, 3: -1, 4: 1, 6: 1, 8: -1, 9: 1, 10: -1, 11: 1}
 _ACCIDENTAL = {-2: "__", -1: "_", 0: "=", 1: "^", 2: "^^"}
 _NOTATABLE = sorted({Fraction(2) ** k * m for k in range(-5, 3) for m in (1, Fraction(3, 2), Fraction(7, 4))},
                     reverse=True)
 BARS_PER_LINE = 4
 
 
-def key_fifths(key: KeySpec | None) -> int:
-    """Sharps (+) or flats (-) in the signature of a key, modes included.
-
-    >>> key_fifths(KeySpec("A", "dorian")), key_fifths(KeySpec("D", "minor")), key_fifths(KeySpec("Bb"))
-    (1, -1, -2)
-    """
-    if key is None:
-        return 0
-    return _FIFTHS[key.tonic[0]] + {"#": 7, "b": -7}.get(key.tonic[1:], 0) + _MODE_SHIFT[key.mode]
-
-
-def notation_key(key: KeySpec | None) -> KeySpec:
-    """The key to notate: C major for none, respelled when its signature needs over 7 accidentals.
-
-    >>> notation_key(KeySpec("D#")), notation_key(None).tonic
-    (KeySpec(tonic='Eb', mode='major'), 'C')
-    """
-    if key is None:
-        return KeySpec("C")
-    if abs(key_fifths(key)) > 7:
-        return KeySpec(spell_pitch_class(key.pitch_class, mode=key.mode), key.mode)
-    return key
-
-
-def key_signature(fifths: int) -> dict[str, int]:
-    """Alteration of each letter under a signature.
-
-    >>> key_signature(-2)["B"], key_signature(-2)["E"], key_signature(-2)["A"]
-    (-1, -1, 0)
-    """
-    altered = _SHARP_ORDER[:fifths] if fifths > 0 else _SHARP_ORDER[::-1][:-fifths]
-    return {letter: (1 if fifths > 0 else -1) * (letter in altered) for letter in "CDEFGAB"}
-
-
-def spell(pitch: int, key: KeySpec) -> tuple[str, int, int]:
-    """(letter, alteration, octave) of a MIDI pitch in a key; chromatic notes follow `_CHROMATIC`.
-
-    >>> spell(68, KeySpec("A", "minor")), spell(70, KeySpec("C")), spell(65, KeySpec("A", "dorian"))
-    (('G', 1, 4), ('B', -1, 4), ('F', 0, 4))
-    """
-    signature = key_signature(key_fifths(key))
-    by_pc = {(PITCH_CLASS[letter] + alter) % 12: (letter, alter) for letter, alter in signature.items()}
-    pc = pitch % 12
-    if pc in by_pc:
-        letter, alter = by_pc[pc]
-    else:
-        step = _CHROMATIC[(pc - key.pitch_class) % 12]
-        if (pc - step) % 12 not in by_pc:
-            step = -step
-        letter, alter = by_pc[(pc - step) % 12]
-        alter += step
-    return letter, alter, (pitch - PITCH_CLASS[letter] - alter) // 12 - 1
-
-
 def _abc_pitch(letter: str, octave: int) -> str:
+    """ABC's octave marks: middle C is C, an octave up c, two up c'.
+
+    >>> _abc_pitch("C", 4), _abc_pitch("C", 5), _abc_pitch("G", 6), _abc_pitch("A", 3)
+    ('C', 'c', "g'", 'A,')
+    """
     if octave >= 5:
         return letter.lower() + "'" * (octave - 5)
     return letter + "," * (4 - octave)
 
 
 def _length(units: Fraction) -> str:
+    """A note length in units of L: as ABC writes it.
+
+    >>> _length(Fraction(1)), _length(Fraction(3)), _length(Fraction(3, 2)), _length(Fraction(1, 2))
+    ('', '3', '3/2', '/2')
+    """
     if units == 1:
         return ""
     if units.denominator == 1:

@@ -1,7 +1,9 @@
-"""The exception family of tunesmith.tokenization (no imports, so anyone may raise it)."""
+"""The exception family of tunesmith.tokenization (only the common base imported, so anyone may raise it)."""
+
+from ..prompts.errors import TunesmithError
 
 
-class TokenizationError(Exception):
+class TokenizationError(TunesmithError):
     """Base of every error this package raises; the message is meant for a person."""
 
 

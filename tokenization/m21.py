@@ -12,6 +12,7 @@ import re
 
 from .errors import MusicFileError, MusicValueError
 from .music import ChordEvent, KeySpec, Melody, Meter, Note, Song, Syllable, parse_key, snap
+from .pitch import MODES
 
 DEFAULT_TEMPO = 100
 
@@ -45,7 +46,7 @@ def _key_of(stream, *, last_pitch: int | None = None) -> KeySpec | None:
 
     for found in stream.recurse().getElementsByClass(m21key.KeySignature):
         if isinstance(found, m21key.Key):
-            mode = found.mode if found.mode in ("major", "minor", "dorian", "mixolydian") else "major"
+            mode = found.mode if found.mode in MODES else "major"
             return parse_key(found.tonic.name, mode=mode)
         minor = found.asKey("minor")
         if last_pitch is not None and minor.tonic.pitchClass == last_pitch % 12:

@@ -71,7 +71,7 @@ def song_to_midi(song: Song, *, melody_program: int = MELODY_PROGRAM, chord_prog
     """The bytes of a type-1 MIDI file for the song (see the module docstring)."""
     import symusic as sm
 
-    from .abc import key_fifths, notation_key
+    from .pitch import key_fifths, notation_key
 
     melody = song.melody
     score = sm.Score(TPQ)
@@ -253,7 +253,7 @@ def _check_chunks(data: bytes, name: str) -> None:
 
 def _with_marked_mode(song: Song, markers: list[str]) -> Song:
     """Apply a "Key: A dorian" marker when it agrees with the key signature music21 read."""
-    from .abc import key_fifths
+    from .pitch import key_fifths
 
     for text in markers:
         match = _KEY_MARKER.match(text.strip())

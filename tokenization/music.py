@@ -3,8 +3,8 @@
 Times are in quarter lengths (floats snapped to a 1/48 grid, which holds 32nds and
 triplets exactly).  A Melody is normalised: bar 1 starts at 0, a pickup is a bar that
 begins with a rest, so bar lines fall on multiples of the bar length.  Rests are the gaps
-between notes.  Pitches are MIDI numbers.  Keys and meters are parsed here, once, so
-"H major" and "7/5" fail the same way everywhere.
+between notes.  Pitches are MIDI numbers.  Meters are parsed here and keys in pitch.py (with
+every other pitch, scale and mode fact), once, so "H major" and "7/5" fail the same way everywhere.
 """
 
 from __future__ import annotations
@@ -15,18 +15,11 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from .errors import MusicValueError
+from .pitch import MODES, PITCH_CLASS, KeySpec, parse_key, spell_pitch_class  # noqa: F401 (re-exported)
 
 GRID = 48  # subdivisions of a quarter note every time is snapped to
-MODES = ("major", "minor", "dorian", "mixolydian")
 SYLLABIC = ("single", "begin", "middle", "end")
 MAX_BARS = 256
-PITCH_CLASS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-_KEY_RE = re.compile(r"^\s*([A-Ga-g])\s*(#|b|♯|♭|-|sharp|flat)?\s*(.*?)\s*$")
-_MODE_ALIASES = {
-    "": "major", "maj": "major", "major": "major", "ionian": "major", "dur": "major",
-    "m": "minor", "min": "minor", "minor": "minor", "aeolian": "minor", "moll": "minor",
-    "dor": "dorian", "dorian": "dorian", "mix": "mixolydian", "mixolydian": "mixolydian",
-}
 
 
 def snap(value: float) -> float:
@@ -38,66 +31,6 @@ def snap(value: float) -> float:
     0.25
     """
     return round(float(value) * GRID) / GRID
-
-
-@dataclass(frozen=True, slots=True)
-class KeySpec:
-    """A key: tonic spelled for people ("Bb", "F#") and a mode."""
-
-    tonic: str
-    mode: str = "major"
-
-    def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise MusicValueError(f"unknown mode {self.mode!r}; use one of {', '.join(MODES)}")
-        if not re.fullmatch(r"[A-G][#b]?", self.tonic):
-            raise MusicValueError(f"unknown tonic {self.tonic!r}; use a letter A-G with # or b")
-
-    @property
-    def pitch_class(self) -> int:
-        """Tonic pitch class, 0 = C.
-
-        >>> KeySpec("Bb").pitch_class
-        10
-        """
-        shift = {"#": 1, "b": -1}.get(self.tonic[1:], 0)
-        return (PITCH_CLASS[self.tonic[0]] + shift) % 12
-
-    @property
-    def m21_tonic(self) -> str:
-        """The tonic in music21's spelling, which writes flats as '-'."""
-        return self.tonic.replace("b", "-") if len(self.tonic) == 2 else self.tonic
-
-    def __str__(self) -> str:
-        return f"{self.tonic} {self.mode}"
-
-
-def parse_key(text: str, *, mode: str | None = None) -> KeySpec:
-    """Parse a key the way people write it.
-
-    >>> parse_key("D minor")
-    KeySpec(tonic='D', mode='minor')
-    >>> parse_key("f#m")
-    KeySpec(tonic='F#', mode='minor')
-    >>> parse_key("B-")
-    KeySpec(tonic='Bb', mode='major')
-    >>> parse_key("A", mode="dorian")
-    KeySpec(tonic='A', mode='dorian')
-    >>> parse_key("H major")
-    Traceback (most recent call last):
-    tunesmith.tokenization.errors.MusicValueError: unknown key 'H major': write a letter A-G, optional # or b, then major, minor, dorian or mixolydian (e.g. 'F# minor')
-    """
-    match = _KEY_RE.match(text or "")
-    rest = (match.group(3) if match else "").lower().replace(" ", "")
-    if not match or rest not in _MODE_ALIASES:
-        raise MusicValueError(
-            f"unknown key {text!r}: write a letter A-G, optional # or b, then major, minor, "
-            "dorian or mixolydian (e.g. 'F# minor')"
-        )
-    accidental = {"#": "#", "♯": "#", "sharp": "#", "b": "b", "♭": "b", "-": "b", "flat": "b"}
-    tonic = match.group(1).upper() + accidental.get(match.group(2) or "", "")
-    chosen = _MODE_ALIASES[rest] if (mode is None or match.group(3)) else mode
-    return KeySpec(tonic=tonic, mode=_MODE_ALIASES.get(chosen, chosen))
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,31 +174,6 @@ class Melody:
             key = KeySpec(tonic=spell_pitch_class((self.key.pitch_class + semitones) % 12,
                                                   mode=self.key.mode), mode=self.key.mode)
         return replace(self, notes=notes, key=key)
-
-
-# Major keys by the fewest accidentals; a modal tonic is spelled from its signature's major scale.
-_MAJOR_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-_MODE_TO_MAJOR = {"major": 0, "minor": 3, "dorian": 10, "mixolydian": 5}
-_LETTERS = "CDEFGAB"
-
-
-def spell_pitch_class(pc: int, *, mode: str = "major") -> str:
-    """The usual tonic name of a pitch class in a mode (the spelling with the simpler signature).
-
-    >>> spell_pitch_class(1), spell_pitch_class(1, mode="minor"), spell_pitch_class(8, mode="minor")
-    ('Db', 'C#', 'G#')
-    >>> spell_pitch_class(2, mode="dorian"), spell_pitch_class(7, mode="mixolydian")
-    ('D', 'G')
-    """
-    major = _MAJOR_NAMES[(pc + _MODE_TO_MAJOR[mode]) % 12]
-    if mode == "major":
-        return major
-    degree = {"minor": 5, "dorian": 1, "mixolydian": 4}[mode]
-    letter = _LETTERS[(_LETTERS.index(major[0]) + degree) % 7]
-    shift = (pc - PITCH_CLASS[letter] + 6) % 12 - 6
-    if abs(shift) > 1:
-        raise MusicValueError(f"cannot spell pitch class {pc} in {mode}")
-    return letter + {0: "", 1: "#", -1: "b"}[shift]
 
 
 @dataclass(frozen=True, slots=True)

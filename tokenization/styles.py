@@ -1,61 +1,92 @@
-"""The style labels tunesmith knows: corpus labels, how people name them, and a default meter.
+"""The styles and moods tunesmith knows, read from styles.toml: the one table of them.
 
 A style is a lowercase slug.  Genres hang under their parent (`chinese-han-xiaodiao` is
 a `chinese-han`).  The corpus builder assigns these labels; the codec makes one control
-token per label; the CLI accepts the slugs and a few aliases.
+token per label; the CLI accepts the slugs and their aliases; the chat takes the words
+people use for them (English and Chinese).  A mood word fills in what a person did not say:
+a mode, a tempo factor and the colour of a chord progression.  Adding a style or a mood is
+one entry in styles.toml.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
 
 from .errors import MusicValueError
+
+TABLE_FILE = "styles.toml"
 
 
 @dataclass(frozen=True, slots=True)
 class Style:
-    """One style label and what it usually sounds like."""
+    """One style label, what it usually sounds like and what people call it."""
 
     name: str
     description: str
     meter: str
     tempo: int
     parent: str | None = None
+    aliases: tuple[str, ...] = field(default=(), repr=False)  # other names get_style accepts
+    en: tuple[str, ...] = field(default=(), repr=False)  # chat words (a genre's words name the genre)
+    zh: tuple[str, ...] = field(default=(), repr=False)
+    chat_rank: int | None = field(default=None, repr=False)  # place in the chat dialogues' draw
+    chat_weight: int = field(default=2, repr=False)
 
 
-STYLES: tuple[Style, ...] = (
-    Style("german-folk", "German and Central-European folk song (Essen collection)", "3/4", 100),
-    Style("lorraine-folk", "Folk songs from Lorraine (Essen, lot.abc)", "2/4", 100),
-    Style("luxembourg-folk", "Folk songs from Luxembourg (Essen, lux.abc)", "2/4", 100),
-    Style("irish-folk", "Irish folk songs (Essen, irl.abc)", "6/8", 100),
-    Style("chinese-han", "Han Chinese folk song (Essen han1/han2)", "2/4", 80),
-    Style("chinese-han-xiaodiao", "Han folk song, xiaodiao (ditty)", "2/4", 80, "chinese-han"),
-    Style("chinese-han-shange", "Han folk song, shange (mountain song)", "2/4", 72, "chinese-han"),
-    Style("chinese-han-haozi", "Han folk song, haozi (work song)", "2/4", 96, "chinese-han"),
-    Style("chinese-han-erge", "Han folk song, erge (children's song)", "2/4", 100, "chinese-han"),
-    Style("chinese-han-wuge", "Han folk song, wuge (dance song, yangge)", "2/4", 100, "chinese-han"),
-    # Default meters as the corpus writes them (train split): reels 2/2 475, 2/4 225, 4/4 3;
-    # hornpipes 2/4 248, 2/2 206, 4/4 28.  In 4/4 the model writes reels in sixteenths.
-    Style("irish-reel", "Irish reel (O'Neill's, Ryan's)", "2/2", 112, None),
-    Style("irish-jig", "Irish double jig (O'Neill's, Ryan's)", "6/8", 116, None),
-    Style("irish-slip-jig", "Irish slip jig in 9/8 (O'Neill's)", "9/8", 116, None),
-    Style("irish-hornpipe", "Hornpipe (O'Neill's, Ryan's)", "2/4", 96, None),
-    Style("irish-air", "Slow Irish air (O'Neill's)", "3/4", 72, None),
-    Style("scottish-strathspey", "Scottish strathspey (Ryan's)", "4/4", 104, None),
-    Style("scottish-air", "Scottish airs and tunes (Aird's)", "4/4", 96, None),
-    Style("fiddle-tune", "Other fiddle tunes: marches, waltzes, clogs, flings (Ryan's, O'Neill's)", "4/4", 108, None),
-    Style("american-fife", "American fife and Northumbrian tunes (music21 miscFolk)", "2/4", 110, None),
-    Style("bach-chorale", "J.S. Bach chorale soprano line with four-part harmony", "4/4", 80, None),
-)
+@dataclass(frozen=True, slots=True)
+class ChordStyle:
+    """A harmony style `recommend_chords` takes besides the corpus styles, and its chat words."""
+
+    name: str
+    en: tuple[str, ...] = ()
+    zh: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Mood:
+    """A mood word: the mode and tempo factor it suggests for a melody, the colour it asks of a
+    chord progression (bright, dark, tense, calm), and its chat words (none: not a chat mood)."""
+
+    name: str
+    mode: str | None = None
+    tempo: float = 1.0
+    chord: str | None = None
+    en: tuple[str, ...] = ()
+    zh: tuple[str, ...] = ()
+
+    @property
+    def in_chat(self) -> bool:
+        return bool(self.en or self.zh)
+
+
+def _rows(kind, rows: list[dict]) -> tuple:
+    return tuple(kind(**{k: tuple(v) if isinstance(v, list) else v for k, v in row.items()}) for row in rows)
+
+
+def _load() -> dict[str, list[dict]]:
+    text = resources.files(__package__).joinpath(TABLE_FILE).read_text(encoding="utf-8")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise MusicValueError(f"cannot read {TABLE_FILE}: {err}") from err
+
+
+_TABLE = _load()
+STYLES: tuple[Style, ...] = _rows(Style, _TABLE["style"])
 STYLE_NAMES: tuple[str, ...] = tuple(s.name for s in STYLES)
-_ALIASES = {
-    "german": "german-folk", "lorraine": "lorraine-folk", "luxembourg": "luxembourg-folk",
-    "chinese": "chinese-han", "han": "chinese-han", "xiaodiao": "chinese-han-xiaodiao",
-    "shange": "chinese-han-shange", "haozi": "chinese-han-haozi", "erge": "chinese-han-erge",
-    "wuge": "chinese-han-wuge",
-    "reel": "irish-reel", "jig": "irish-jig", "slip-jig": "irish-slip-jig", "hornpipe": "irish-hornpipe",
-    "air": "irish-air", "strathspey": "scottish-strathspey", "chorale": "bach-chorale", "bach": "bach-chorale",
-}
+CHORD_STYLES: tuple[ChordStyle, ...] = _rows(ChordStyle, _TABLE["chord_style"])
+CHORD_STYLE_NAMES: tuple[str, ...] = tuple(s.name for s in CHORD_STYLES)
+MOODS: tuple[Mood, ...] = _rows(Mood, _TABLE["mood"])
+CHAT_MOODS: tuple[str, ...] = tuple(m.name for m in MOODS if m.in_chat)  # what the chat offers
+# Chat styles in the order the synthetic dialogues draw them; genres keep the table's order.
+CHAT_STYLES: tuple[Style, ...] = tuple(sorted((s for s in STYLES if s.chat_rank is not None),
+                                              key=lambda s: s.chat_rank))
+GENRES: tuple[Style, ...] = tuple(s for s in STYLES if s.parent is not None)
+_BY_NAME = {s.name: s for s in STYLES}
+_ALIASES = {alias: s.name for s in STYLES for alias in s.aliases}
+_MOODS = {m.name: m for m in MOODS}
 
 
 def get_style(name: str) -> Style:
@@ -68,8 +99,17 @@ def get_style(name: str) -> Style:
     tunesmith.tokenization.errors.MusicValueError: unknown style 'polka'; known styles: german-folk, lorraine-folk, luxembourg-folk, irish-folk, chinese-han, chinese-han-xiaodiao, chinese-han-shange, chinese-han-haozi, chinese-han-erge, chinese-han-wuge, irish-reel, irish-jig, irish-slip-jig, irish-hornpipe, irish-air, scottish-strathspey, scottish-air, fiddle-tune, american-fife, bach-chorale
     """
     slug = name.strip().lower().replace(" ", "-").replace("_", "-")
-    slug = _ALIASES.get(slug, slug)
-    for style in STYLES:
-        if style.name == slug:
-            return style
-    raise MusicValueError(f"unknown style {name!r}; known styles: {', '.join(STYLE_NAMES)}")
+    found = _BY_NAME.get(_ALIASES.get(slug, slug))
+    if found is None:
+        raise MusicValueError(f"unknown style {name!r}; known styles: {', '.join(STYLE_NAMES)}")
+    return found
+
+
+def mood_of(word: str) -> Mood:
+    """The table's entry for a mood word (as written, lower case), or a neutral Mood for a word
+    it does not know (no mode, tempo factor 1, no chord colour).
+
+    >>> mood_of("sad").mode, mood_of("sad").tempo, mood_of("sad").chord, mood_of("whatever").tempo
+    ('minor', 0.8, 'dark', 1.0)
+    """
+    return _MOODS.get(word) or Mood(word)

@@ -1,5 +1,7 @@
-"""The exception family of tunesmith.tools (no imports)."""
+"""The exception family of tunesmith.tools (only the common base imported)."""
+
+from ..prompts.errors import TunesmithError
 
 
-class ToolError(Exception):
+class ToolError(TunesmithError):
     """A tool could not do what was asked; the message is read by a person or by the chat model."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -96,9 +95,9 @@ def adapter_task_probs(runtime: Any, user: str, tools: Sequence[str], *, pieces:
 
     names = list(tools)
     targets = ["@", *("@" + TOOL_CODES.get(name, name) for name in names)]
-    runtime.use(CHAT_ADAPTER)
-    scores = score_text(runtime.model, runtime.codec, task="chat", prompt=chat_prompt(user), targets=targets,
-                        pieces=pieces, eos=False)
+    with runtime.session(CHAT_ADAPTER) as active:
+        scores = score_text(active.model, active.codec, task="chat", prompt=chat_prompt(user), targets=targets,
+                            pieces=pieces, eos=False)
     call = math.exp(scores[0])
     each = [math.exp(s) for s in scores[1:]]
     total = sum(each) or 1.0
@@ -109,13 +108,13 @@ def adapter_task_probs(runtime: Any, user: str, tools: Sequence[str], *, pieces:
 
 
 class EmbeddedChat:
-    """Backend over a Runtime whose checkpoint has a chat adapter (loaded lazily, shared, locked)."""
+    """Backend over a Runtime whose checkpoint has a chat adapter (loaded lazily, shared; each
+    generation holds a runtime session, so other threads' tools wait for it)."""
 
-    def __init__(self, runtime: Callable[[], Any], *, lock: Any = None, styles: Sequence[str] = ()) -> None:
-        from .data import CHORD_STYLES, MOODS
+    def __init__(self, runtime: Callable[[], Any], *, styles: Sequence[str] = ()) -> None:
+        from ...tokenization.styles import CHAT_MOODS as MOODS, CHORD_STYLE_NAMES as CHORD_STYLES
 
         self._runtime = runtime
-        self._lock = lock if lock is not None else threading.RLock()
         self.values = FieldValues.default(styles=styles, moods=MOODS, chord_styles=CHORD_STYLES)
         self.last_seconds = 0.0
         self.replaced = False  # whether the last reply was swapped for the tool's summary
@@ -152,13 +151,12 @@ class EmbeddedChat:
         started = time.perf_counter()
         self.check()
         runtime = self._runtime()
-        with self._lock:
-            runtime.use(CHAT_ADAPTER)
+        with runtime.session(CHAT_ADAPTER) as active:
             reply_only, only = result is not None, None
             if result is None and specs and self._router:
                 reply_only, only = self._route(runtime, user, specs)
             grammar = CallGrammar(specs, message=" ".join(user.split()), reply_only=reply_only, only=only)
-            text = generate_text(runtime.model, runtime.codec, task="chat", prompt=chat_prompt(user, tool_result=result),
+            text = generate_text(active.model, active.codec, task="chat", prompt=chat_prompt(user, tool_result=result),
                                  allowed=grammar, max_new_tokens=max_new_tokens,
                                  pieces=self._pieces or None)
         self.last_seconds = time.perf_counter() - started
@@ -192,9 +190,8 @@ class EmbeddedChat:
         """The adapter's reply when it is confident and names only facts the tool reported; else the
         tool's own summary (after a tool) or a short note of what tunesmith can do."""
         prompt = chat_prompt(user, tool_result=result)
-        with self._lock:
-            runtime.use(CHAT_ADAPTER)
-            logprob = score_text(runtime.model, runtime.codec, task="chat", prompt=prompt, targets=[text],
+        with runtime.session(CHAT_ADAPTER) as active:
+            logprob = score_text(active.model, active.codec, task="chat", prompt=prompt, targets=[text],
                                  pieces=self._pieces or None)[0]
         confident = logprob / (len(text.encode()) + 1) >= REPLY_MIN_LOGPROB
         if result is not None:

@@ -25,7 +25,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...tokenization.music import MODES
+from ...tokenization.pitch import MODES, TONICS
 from ...tokenization.styles import STYLE_NAMES
 from ...tokenization.vocab import METERS
 from .mentions import named_keys, named_numbers, stated
@@ -34,7 +34,6 @@ from ..errors import ModelError
 from ..text.adapter import END, utf8_next
 
 CALL, SEP, EQ = ord("@"), ord("|"), ord("=")
-TONICS = ("C", "C#", "Db", "D", "D#", "Eb", "E", "F", "F#", "Gb", "G", "G#", "Ab", "A", "A#", "Bb", "B")
 # Fields whose values a message states in words chat_mentions.stated knows; the adapter's own guesses
 # there were mostly inventions (mood=sad for "a jig in 6/8"), so they take only what was stated.
 STATED_ONLY = frozenset({"style", "mood", "mode", "meter", "per", "format", "voice", "lang", "rhyme", "range",

@@ -20,6 +20,8 @@ import functools
 import re
 from collections.abc import Iterable
 
+from ...tokenization.pitch import mode_word, tonic_name
+
 _ACCIDENTAL = r"(#|♯|b|♭|-?sharp|-?flat| sharp| flat)?"
 _UPPER = re.compile(r"(?<![A-Za-z降升#♯♭])([A-G])" + _ACCIDENTAL + r"(?:m(?![a-z]))?(?![A-Za-z#♯♭])")
 _MODE_WORD = r"(?i:major|minor|maj|min|dorian|mixolydian|ionian|aeolian)\b"
@@ -29,7 +31,6 @@ _LOWER_SIGNED = re.compile(r"(?<![A-Za-z])([a-g])(#|♯|♭|-sharp|-flat| sharp|
 _AFTER = re.compile(r"(?<![A-Za-z'])([a-g])(?=\s*(?:[.,!?;:)]|$))")  # "in the key of d.", "settings: c,"
 _PREFIXED = re.compile(r"(?<![A-Za-z])([#♯b♭])([A-G])(?![A-Za-z])")  # "#C", "bE" (a Chinese habit)
 _ZH = re.compile(r"([降升])\s?([A-Ga-g])")
-_SHARP, _FLAT = ("#", "♯", "-sharp", "sharp", " sharp"), ("b", "♭", "-flat", "flat", " flat")
 _WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
           "ten": 10, "eleven": 11, "twelve": 12, "sixteen": 16, "twenty": 20, "twenty-four": 24, "thirty-two": 32,
           "sixty-four": 64, "a couple of": 2, "a pair of": 2, "a dozen": 12}
@@ -38,21 +39,16 @@ _HAN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五"
 _HAN_NUMBER = re.compile(r"[零一二两三四五六七八九十百]+")
 
 
-def _key(letter: str, accidental: str | None) -> str:
-    sign = "#" if accidental in _SHARP else "b" if accidental in _FLAT else ""
-    return letter.upper() + sign
-
-
 def named_keys(text: str) -> set[str]:
     """Tonics the text names ("Bb", "F#", "E"): capital letters on their own, lower-case ones
     before a mode word or a Chinese mode, and 降/升 + letter (flat/sharp).  A sentence that starts
     with the article "A" names A too; an extra candidate only widens the choice."""
-    keys = {_key(m.group(1), m.group(2)) for m in _UPPER.finditer(text)}
-    keys |= {_key(m.group(1), m.group(2)) for m in _LOWER.finditer(text)}
-    keys |= {_key(m.group(1), m.group(2)) for m in _LOWER_SIGNED.finditer(text)}
-    keys |= {_key(m.group(1), None) for m in _AFTER.finditer(text)}
-    keys |= {_key(m.group(2), m.group(1)) for m in _PREFIXED.finditer(text)}
-    keys |= {_key(m.group(2), "b" if m.group(1) == "降" else "#") for m in _ZH.finditer(text)}
+    keys = {tonic_name(m.group(1), m.group(2)) for m in _UPPER.finditer(text)}
+    keys |= {tonic_name(m.group(1), m.group(2)) for m in _LOWER.finditer(text)}
+    keys |= {tonic_name(m.group(1), m.group(2)) for m in _LOWER_SIGNED.finditer(text)}
+    keys |= {tonic_name(m.group(1), None) for m in _AFTER.finditer(text)}
+    keys |= {tonic_name(m.group(2), m.group(1)) for m in _PREFIXED.finditer(text)}
+    keys |= {tonic_name(m.group(2), m.group(1)) for m in _ZH.finditer(text)}
     return keys
 
 
@@ -105,9 +101,6 @@ def named_numbers(text: str) -> set[int]:
 Mention = tuple[int, int, str, "str | int"]  # (start, end, field, value)
 _NUM = r"(\d+|[零一二两三四五六七八九十百]+|" + "|".join(sorted(map(re.escape, _WORDS), key=len, reverse=True)) + r")"
 _ACC = r"(#|♯|b|♭|-sharp|-flat| sharp| flat)?"
-_MODE_NAMES = {"major": "major", "maj": "major", "minor": "minor", "min": "minor", "m": "minor", "dorian": "dorian",
-               "mixolydian": "mixolydian", "大调": "major", "小调": "minor", "调": None, "多利亚": "dorian",
-               "混合利底亚": "mixolydian"}
 _KEY_EN = re.compile(r"(?<![A-Za-z])([A-Ga-g])" + _ACC + r"[ -]?(?i:(major|minor|maj|min|dorian|mixolydian))(?![a-z])"
                      r"(?!(?i:[ -]?(?:key|mode|scale|tonality|chord|third|sixth|seventh|second|change|tweak|fix|edit|"
                      r"detail|issue|problem|mistake)s?\b))"
@@ -224,27 +217,26 @@ def _mentions(text: str) -> list[Mention]:
         letter, accidental, mode = (m.group(1), m.group(2), m.group(3)) if m.group(1) else m.group(4, 5, 6)
         if letter.islower() and mode.lower() == "m" and not accidental:
             continue  # "am", "em": words, not keys
-        found += [(m.start(), m.end(), "key", _key(letter, accidental)),
-                  (m.start(), m.end(), "mode", _MODE_NAMES[mode.lower()])]
+        found += [(m.start(), m.end(), "key", tonic_name(letter, accidental)),
+                  (m.start(), m.end(), "mode", mode_word(mode))]
     for m in _KEY_IN.finditer(text):
         if m.group(1) == "a" and not (m.group(2) or m.group(3)):
             continue  # "in a, ..." is an article more often than A
-        found.append((m.start(), m.end(), "key", _key(m.group(1), m.group(2))))
+        found.append((m.start(), m.end(), "key", tonic_name(m.group(1), m.group(2))))
         if m.group(3):
             found.append((m.start(), m.end(), "mode", "minor"))
     for m in _KEY_OF.finditer(text):
-        found.append((m.start(), m.end(), "key", _key(m.group(1), m.group(2))))
+        found.append((m.start(), m.end(), "key", tonic_name(m.group(1), m.group(2))))
         if m.group(3):
-            found.append((m.start(), m.end(), "mode", _MODE_NAMES[m.group(3).lower()]))
+            found.append((m.start(), m.end(), "mode", mode_word(m.group(3))))
     for m in _KEY_ZH.finditer(text):
         before, letter, after, mode = m.group(1, 2, 3, 4) if m.group(2) else m.group(5, 6, 7, 8)
-        sign = {"降": "b", "♭": "b", "b": "b", "升": "#", "♯": "#", "#": "#"}.get(before or after)
-        found.append((m.start(), m.end(), "key", _key(letter, sign)))
-        if _MODE_NAMES[mode]:
-            found.append((m.start(), m.end(), "mode", _MODE_NAMES[mode]))
+        found.append((m.start(), m.end(), "key", tonic_name(letter, before or after)))
+        if mode_word(mode):  # "调" names the tonic only
+            found.append((m.start(), m.end(), "mode", mode_word(mode)))
     for m in _MODE_ONLY.finditer(text):
         word = next(g for g in m.groups() if g)
-        found.append((m.start(), m.end(), "mode", _MODE_NAMES[word.lower()]))
+        found.append((m.start(), m.end(), "mode", mode_word(word)))
     for m in _METER.finditer(text):
         found.append((m.start(), m.end(), "meter", f"{int(m.group(1))}/{int(m.group(2))}"))
     for m in _TEMPO.finditer(text):

@@ -10,14 +10,9 @@ from __future__ import annotations
 
 import random
 
-from ...tokenization.music import PITCH_CLASS
-from ...tokenization.styles import get_style
+from ...tokenization.pitch import EVERYDAY_TONICS, MODE_NAMES_ZH, degree_name, tonic_zh, triad_quality
+from ...tokenization.styles import get_style, mood_of
 
-_LETTERS = "CDEFGAB"
-_SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10), "dorian": (0, 2, 3, 5, 7, 9, 10),
-           "mixolydian": (0, 2, 4, 5, 7, 9, 10)}
-_QUALITIES = {"major": ("", "m", "m", "", "", "m", "dim"), "minor": ("m", "dim", "", "m", "", "", ""),
-              "dorian": ("m", "m", "", "", "m", "dim", ""), "mixolydian": ("", "m", "dim", "", "m", "m", "")}
 _ROMANS = ("I", "II", "III", "IV", "V", "VI", "VII")
 _LOOPS = {"major": ((0, 4, 5, 3), (0, 5, 3, 4), (0, 3, 4, 0), (5, 3, 0, 4), (0, 3, 0, 4), (1, 4, 0, 0)),
           "minor": ((0, 5, 2, 6), (0, 3, 4, 0), (0, 6, 5, 4), (0, 2, 6, 0)),
@@ -26,9 +21,6 @@ PER_ZH = {"bar": "每小节", "half": "每半小节", "beat": "每拍"}
 NO_MELODY = "there is no melody yet: call generate_melody first, or the person can /load a music file"
 LYRICS_MISSING = ("writing lyrics is not built yet in this version of tunesmith; melodies, chords, checks "
                   "and exports work, and words can be added to the MusicXML file in MuseScore")
-MODE_ZH = {"major": "大调", "minor": "小调", "dorian": "多利亚调式", "mixolydian": "混合利底亚调式"}
-MOOD_MODE = {"sad": "minor", "melancholic": "minor", "dark": "minor", "gloomy": "minor", "nostalgic": "minor",
-             "happy": "major", "joyful": "major", "bright": "major", "playful": "major"}
 NO_WAV = ("no WAV: fluidsynth is not installed (apt install fluidsynth, brew install fluid-synth)",
           "no WAV: no General MIDI soundfont found (apt install timgm6mb-soundfont)")
 RESULT_BYTES = 200  # chat_format.MAX_RESULT_BYTES: the model sees only this much of a result
@@ -39,40 +31,33 @@ def _pick(rng: random.Random, items):
     return items[rng.randrange(len(items))]
 
 
-def degree_name(tonic: str, mode: str, degree: int) -> str:
-    """The scale note on a degree (0-based), spelled from the tonic's letter.
-
-    >>> degree_name("D", "minor", 5), degree_name("Bb", "major", 3), degree_name("F#", "minor", 2)
-    ('Bb', 'Eb', 'A')
-    """
-    letter = _LETTERS[(_LETTERS.index(tonic[0]) + degree) % 7]
-    tonic_pc = (PITCH_CLASS[tonic[0]] + {"#": 1, "b": -1}.get(tonic[1:], 0)) % 12
-    shift = ((tonic_pc + _SCALES[mode][degree]) - PITCH_CLASS[letter] + 6) % 12 - 6
-    return letter + {-2: "bb", -1: "b", 0: "", 1: "#", 2: "##"}[shift]
+def _quality(mode: str, degree: int) -> str:
+    return "" if (mode == "minor" and degree == 4) else triad_quality(mode, degree)  # the harmonic-minor dominant
 
 
 def chord(tonic: str, mode: str, degree: int) -> str:
-    quality = _QUALITIES[mode][degree]
-    if mode == "minor" and degree == 4:
-        quality = ""  # the harmonic-minor dominant
-    return degree_name(tonic, mode, degree) + quality
+    """The triad on a scale degree (0-based) as a chord symbol; minor's dominant is major.
+
+    >>> chord("A", "minor", 4), chord("D", "major", 6), chord("Bb", "dorian", 1)
+    ('E', 'C#dim', 'Cm')
+    """
+    return degree_name(tonic, mode, degree) + _quality(mode, degree)
 
 
 def _roman(mode: str, degree: int) -> str:
-    quality = "" if (mode == "minor" and degree == 4) else _QUALITIES[mode][degree]
+    quality = _quality(mode, degree)
     name = _ROMANS[degree]
     return name if quality == "" else (name.lower() + ("o" if quality == "dim" else ""))
 
 
 def _key_of(rng: random.Random, args: dict) -> tuple[str, str]:
-    mode = args.get("mode") or MOOD_MODE.get(args.get("mood", ""), None) or _pick(rng, ("major", "minor", "major"))
-    tonic = args.get("key") or _pick(rng, ("C", "D", "E", "F", "G", "A", "Bb", "Eb"))
+    mode = args.get("mode") or mood_of(args.get("mood", "")).mode or _pick(rng, ("major", "minor", "major"))
+    tonic = args.get("key") or _pick(rng, EVERYDAY_TONICS)
     return tonic, mode
 
 
 def key_zh(tonic: str, mode: str) -> str:
-    name = tonic if len(tonic) == 1 else ("升" if tonic[1] == "#" else "降") + tonic[0]
-    return name + MODE_ZH[mode]
+    return tonic_zh(tonic) + MODE_NAMES_ZH[mode][0]
 
 
 def _path(rng: random.Random, what: str, ext: str) -> str:
@@ -273,7 +258,7 @@ def _settings(rng: random.Random, args: dict, lang: str) -> tuple[str, str]:
     if "mood" in args:
         parts.append(f"mood {args['mood']}")
     if "key" in args:
-        parts.append(f"key {args['key']} {args.get('mode') or MOOD_MODE.get(args.get('mood', ''), 'major')}")
+        parts.append(f"key {args['key']} {args.get('mode') or mood_of(args.get('mood', '')).mode or 'major'}")
     elif "mode" in args:
         parts.append(f"mode {args['mode']}")
     for name, unit in (("meter", ""), ("tempo", " bpm")):

@@ -9,84 +9,28 @@ from __future__ import annotations
 
 import random
 
+from ...tokenization import styles as _table
+from ...tokenization.pitch import MODE_NAMES_ZH, MODES, TONICS, tonic_zh  # noqa: F401 (MODES, TONICS re-exported)
 from ...tokenization.styles import STYLE_NAMES
 
 Args = dict[str, str | int]
 
-TONICS: tuple[str, ...] = ("C", "C#", "Db", "D", "D#", "Eb", "E", "F", "F#", "Gb", "G", "G#", "Ab", "A", "A#", "Bb",
-                           "B")
-_TONIC_WEIGHTS = (9, 3, 2, 9, 1, 5, 6, 8, 5, 1, 9, 1, 3, 9, 1, 6, 3)
-MODES: tuple[str, ...] = ("major", "minor", "dorian", "mixolydian")
-MOODS: tuple[str, ...] = ("sad", "happy", "melancholic", "calm", "energetic", "peaceful", "joyful", "dark",
-                          "bright", "tender", "lively", "playful", "nostalgic", "gloomy", "hopeful", "dramatic",
-                          "tense", "gentle", "epic")
+# The chat's vocabularies and words come from the one styles/moods table (tokenization/styles.toml).
+_TONIC_WEIGHTS = (9, 3, 2, 9, 1, 5, 6, 8, 5, 1, 9, 1, 3, 9, 1, 6, 3)  # per TONICS entry
+MOODS: tuple[str, ...] = _table.CHAT_MOODS
 # Moods tools/chords/progressions.py understands (a progression's mood must be one of these).
-CHORD_MOODS: tuple[str, ...] = ("sad", "happy", "calm", "peaceful", "joyful", "dark", "bright", "tender",
-                                "gloomy", "hopeful", "dramatic", "tense", "gentle")
-CHORD_STYLES: tuple[str, ...] = ("bach-chorale", "folk", "lead-sheet", "pop")
-
-MOOD_EN: dict[str, tuple[str, ...]] = {
-    "sad": ("sad", "sorrowful", "mournful", "heartbroken", "teary"), "happy": ("happy", "cheerful", "upbeat", "merry"),
-    "melancholic": ("melancholic", "melancholy", "wistful", "bittersweet"),
-    "calm": ("calm", "relaxed", "serene", "laid-back", "chill"), "energetic": ("energetic", "driving", "high-energy"),
-    "peaceful": ("peaceful", "tranquil"), "joyful": ("joyful", "jubilant", "joyous"),
-    "dark": ("dark", "brooding", "ominous"), "bright": ("bright", "sunny"), "tender": ("tender", "loving", "romantic"),
-    "lively": ("lively", "bouncy", "spirited"), "playful": ("playful", "cheeky", "whimsical"),
-    "nostalgic": ("nostalgic", "homesick"), "gloomy": ("gloomy", "bleak"),
-    "hopeful": ("hopeful", "optimistic", "uplifting"), "dramatic": ("dramatic", "intense"),
-    "tense": ("tense", "anxious", "suspenseful"), "gentle": ("gentle", "soft", "delicate"),
-    "epic": ("epic", "heroic", "grand"),
-}
-MOOD_ZH: dict[str, tuple[str, ...]] = {
-    "sad": ("悲伤", "伤感", "难过", "哀伤"), "happy": ("欢快", "快乐", "开心", "愉快"),
-    "melancholic": ("忧郁", "惆怅", "忧伤"), "calm": ("平静", "安静", "放松"),
-    "energetic": ("充满活力", "有活力", "动感"), "peaceful": ("宁静", "祥和", "安详"), "joyful": ("喜悦", "欢乐"),
-    "dark": ("阴暗", "黑暗", "阴郁"), "bright": ("明亮", "阳光"), "tender": ("温柔", "深情"),
-    "lively": ("活泼", "轻快"), "playful": ("俏皮", "调皮"), "nostalgic": ("怀旧", "思念"),
-    "gloomy": ("沉闷", "压抑"), "hopeful": ("充满希望", "乐观"), "dramatic": ("戏剧性", "激烈"),
-    "tense": ("紧张", "悬疑"), "gentle": ("轻柔", "柔和"), "epic": ("史诗感", "壮阔", "雄壮"),
-}
-# Style aliases; `None` marks a Chinese genre word (chinese-han, or its genre slug with genres=True).
-STYLE_EN: dict[str, tuple[str, ...]] = {
-    "irish-jig": ("jig", "Irish jig", "double jig", "irish jig"), "irish-reel": ("reel", "Irish reel", "irish reel"),
-    "irish-slip-jig": ("slip jig", "slip-jig", "Irish slip jig"), "irish-hornpipe": ("hornpipe", "Irish hornpipe"),
-    "irish-air": ("slow air", "Irish air", "slow Irish air"), "irish-folk": ("Irish folk song", "Irish folk tune"),
-    "scottish-strathspey": ("strathspey", "Scottish strathspey"), "scottish-air": ("Scottish air", "Scots air"),
-    "german-folk": ("German folk song", "German folk tune", "German Volkslied", "german folk song", "German folk"),
-    "lorraine-folk": ("Lorraine folk song", "folk song from Lorraine"),
-    "luxembourg-folk": ("Luxembourg folk song", "Luxembourgish folk tune"),
-    "chinese-han": ("Chinese folk song", "Chinese folk tune", "Han folk song", "chinese folk song", "Chinese folk"),
-    "fiddle-tune": ("fiddle tune", "old-time fiddle tune"), "american-fife": ("American fife tune", "fife tune"),
-    "bach-chorale": ("Bach chorale", "chorale", "Bach-style chorale", "bach chorale"),
-}
-STYLE_ZH: dict[str, tuple[str, ...]] = {
-    "irish-jig": ("吉格", "吉格舞曲", "爱尔兰吉格", "爱尔兰吉格舞曲"), "irish-reel": ("里尔", "里尔舞曲", "爱尔兰里尔舞曲"),
-    "irish-slip-jig": ("滑步吉格", "9/8的滑步吉格"), "irish-hornpipe": ("号笛舞曲", "角笛舞曲", "爱尔兰号笛舞曲"),
-    "irish-air": ("爱尔兰慢歌", "爱尔兰抒情曲"), "irish-folk": ("爱尔兰民歌", "爱尔兰民谣"),
-    "scottish-strathspey": ("斯特拉斯佩", "苏格兰斯特拉斯佩舞曲"), "scottish-air": ("苏格兰民谣", "苏格兰曲调"),
-    "german-folk": ("德国民歌", "德国民谣"), "lorraine-folk": ("洛林民歌",), "luxembourg-folk": ("卢森堡民歌",),
-    "chinese-han": ("中国民歌", "汉族民歌", "中国民间音乐", "民歌"), "fiddle-tune": ("小提琴舞曲", "提琴曲"),
-    "american-fife": ("美国横笛曲",), "bach-chorale": ("巴赫众赞歌", "众赞歌", "巴赫风格的众赞歌", "圣咏"),
-}
-GENRE_EN: dict[str, tuple[str, ...]] = {
-    "chinese-han-xiaodiao": ("xiaodiao", "Chinese xiaodiao", "xiaodiao ditty"),
-    "chinese-han-shange": ("shange", "Chinese mountain song", "shan'ge"),
-    "chinese-han-haozi": ("haozi", "Chinese work song", "haozi work song"),
-    "chinese-han-erge": ("Chinese children's song", "erge"), "chinese-han-wuge": ("yangge dance song", "wuge"),
-}
-GENRE_ZH: dict[str, tuple[str, ...]] = {
-    "chinese-han-xiaodiao": ("民间小调", "江南小调"), "chinese-han-shange": ("山歌", "陕北山歌"),
-    "chinese-han-haozi": ("号子", "劳动号子", "船工号子"), "chinese-han-erge": ("儿歌",), "chinese-han-wuge": ("秧歌", "舞歌"),
-}
-CHORD_STYLE_EN: dict[str, tuple[str, ...]] = {
-    "bach-chorale": ("like a Bach chorale", "in chorale style", "Bach-style"),
-    "folk": ("folk-style", "in a folk style", "simple folk"), "lead-sheet": ("lead-sheet style", "like a lead sheet"),
-    "pop": ("pop", "pop-style", "like a pop song"),
-}
-CHORD_STYLE_ZH: dict[str, tuple[str, ...]] = {
-    "bach-chorale": ("巴赫众赞歌风格", "众赞歌式", "巴赫风格"), "folk": ("民谣风格", "民谣式"),
-    "lead-sheet": ("lead sheet风格", "爵士乐谱式"), "pop": ("流行风格", "流行歌式", "pop风格"),
-}
+CHORD_MOODS: tuple[str, ...] = tuple(m.name for m in _table.MOODS if m.in_chat and m.chord)
+CHORD_STYLES: tuple[str, ...] = _table.CHORD_STYLE_NAMES
+MOOD_EN: dict[str, tuple[str, ...]] = {m.name: m.en for m in _table.MOODS if m.in_chat}
+MOOD_ZH: dict[str, tuple[str, ...]] = {m.name: m.zh for m in _table.MOODS if m.in_chat}
+# Style aliases; a Chinese genre word gives chinese-han (or its genre slug with genres=True).
+STYLE_EN: dict[str, tuple[str, ...]] = {s.name: s.en for s in _table.CHAT_STYLES}
+STYLE_ZH: dict[str, tuple[str, ...]] = {s.name: s.zh for s in _table.CHAT_STYLES}
+_STYLE_WEIGHTS = {s.name: s.chat_weight for s in _table.CHAT_STYLES}
+GENRE_EN: dict[str, tuple[str, ...]] = {s.name: s.en for s in _table.GENRES}
+GENRE_ZH: dict[str, tuple[str, ...]] = {s.name: s.zh for s in _table.GENRES}
+CHORD_STYLE_EN: dict[str, tuple[str, ...]] = {s.name: s.en for s in _table.CHORD_STYLES}
+CHORD_STYLE_ZH: dict[str, tuple[str, ...]] = {s.name: s.zh for s in _table.CHORD_STYLES}
 METER_WEIGHTS: dict[str, int] = {"2/4": 6, "3/4": 8, "4/4": 8, "6/8": 8, "9/8": 2, "12/8": 2, "2/2": 2,
                                  "5/4": 1, "7/8": 1, "3/8": 1, "6/4": 1, "5/8": 1}
 METER_WORDS_EN = {"3/4": ("waltz time", "three-four time"), "4/4": ("common time", "four-four"),
@@ -141,7 +85,7 @@ def _tonic_zh(rng: random.Random, name: str) -> str:
     if len(name) == 1:
         return name.lower() if rng.random() < 0.15 else name
     if rng.random() < 0.6:
-        return ("升" if name[1] == "#" else "降") + name[0]
+        return tonic_zh(name)
     return name if rng.random() < 0.7 else ("b" + name[0] if name[1] == "b" else "#" + name[0])
 
 
@@ -181,9 +125,7 @@ def key_zh(rng: random.Random, *, modes=("major", "minor", "minor", "major", "do
         if mode == "minor" and rng.random() < 0.15:
             noun = t + "m"
         else:
-            word = {"major": ("大调",), "minor": ("小调",), "dorian": ("多利亚调式", "多利亚"),
-                    "mixolydian": ("混合利底亚调式", "混合利底亚")}[mode]
-            noun = tt + pick(rng, ("", "", "", " ")) + pick(rng, word)
+            noun = tt + pick(rng, ("", "", "", " ")) + pick(rng, MODE_NAMES_ZH[mode])
     if not phrase:
         return noun, args
     return pick(rng, ("{}", "{}", "{}", "用{}", "调性是{}", "调是{}")).format(noun), args
@@ -248,8 +190,7 @@ def style(rng: random.Random, lang: str, *, genres: bool = False) -> tuple[str, 
     if rng.random() < 0.12:
         slug = pick(rng, tuple(genre_table))
         return pick(rng, genre_table[slug]), {"style": slug if genres else "chinese-han"}
-    slug = rng.choices(tuple(table), weights=[6 if s in ("irish-jig", "irish-reel", "german-folk", "chinese-han",
-                                                         "bach-chorale", "irish-hornpipe") else 2 for s in table])[0]
+    slug = rng.choices(tuple(table), weights=[_STYLE_WEIGHTS[s] for s in table])[0]
     assert slug in STYLE_NAMES
     return pick(rng, table[slug]), {"style": slug}
 

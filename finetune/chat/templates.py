@@ -1,238 +1,26 @@
-"""Sentence templates for the chat dialogues, per tool and language.
+"""Sentence templates for the chat dialogues, per tool and language, read from templates.toml.
 
-Slots in braces are filled by finetune/chat/data.py: argument slots ({key}, {style},
-{bars_n}, {theme}, ...) add an argument; the others ({hey}, {pls}, {mel}, {this}) only vary
-the wording.  {extras} adds zero to three further settings (key, meter, tempo, bars, mood).
+The wording is data (templates.toml beside this module, package data), so it can be edited and
+reviewed as text; its comments say which braces are argument slots.  finetune/chat/data.py fills
+them.  The order of each list is part of the data: the generator draws by index.
 """
 
 from __future__ import annotations
 
-EN: dict[str, tuple[str, ...]] = {
-    "generate_melody": (
-        "{hey}write me a {bars_adj} {adj}{mel} {key}{pls}", "{hey}compose a {style}{extras}{pls}",
-        "{please}make a {adj}{mood} {mel}{extras}", "{hey}can you write a {style} {key}?",
-        "{hey}i need a {adj}{mel}{extras}", "{hey}write a {style} {mel}{extras}",
-        "{hey}write a {mel}, {style} style{pls}", "{hey}make a {mel} that sounds like a {style} {key}",
-        "{hey}give me a {style} {key}, {bars_n}", "{hey}generate a {mel} {key}, {bars_n}",
-        "could you come up with a {bars_adj} {style} {key}?", "{hey}give me a {mood} {style}{extras}",
-        "{hey}new {mel} please{extras}", "{hey}let's hear a {style}{extras}", "{hey}write a {style} {tempo}",
-        "{hey}I'd love a {mood} little {mel} {key}", "{please}start a {mel} {meter}",
-        "{hey}a {style}{pls}, {bars_n} {key}", "{hey}compose something {mood} {key}, {bars_n}",
-        "{hey}how about a {bars_adj} {adj}{mel} {tempo}?", "{hey}write a melody {key} {meter}",
-        "{hey}can u make me a {style} tune{extras}", "{hey}i want you to write a {mel} in the style of a {style}",
-        "{hey}create a fresh {mel}{extras}{pls}", "{hey}make me a {style} with {bars_n}",
-        "{hey}write {bars_n} of {style}", "{hey}generate a new {style} {mel}{extras}",
-        "{hey}would you write a {mood} {style} for me?", "{hey}compose a {bars_adj} tune {tempo} {key}",
-        "{hey}give me something in the style of a {style}{extras}", "{hey}writ a {mel} {key} plz",
-        "{hey}i'd like a new {mel}, {mood}, {key}", "{hey}melody: {style}, {key}, {bars_n}",
-        "{hey}one more new {mel} from scratch{extras}", "{hey}sketch a {mood} {mel} {range}",
-        "{hey}write a {mel} {range}{extras}", "{hey}compose a {style} {seed}",
-        "{hey}can you generate a {mel} {key} {seed}",
-    ),
-    "continue_melody": (
-        "{hey}continue {this}{pls}", "{hey}continue {this} for {bars_n}",
-        "{hey}continue {this} for another {bars_n}{pls}", "{hey}extend {this} by {bars_n}",
-        "{hey}add {bars_n} to {this}", "{hey}add another {bars_n}{pls}", "{hey}keep going for {bars_n}",
-        "{hey}can you carry on with {this}?", "{please}write {bars_n} more after this",
-        "{hey}make {this} longer, {bars_n} more", "{hey}it's too short, add {bars_n}", "{hey}carry the tune on",
-        "{hey}continue it{pls}", "{hey}go on with the melody for another {bars_n}", "{hey}extend it{pls}",
-        "{hey}could you keep writing where it stops?", "{hey}write what comes next, {bars_n}",
-        "{hey}add a second part of {bars_n}", "{hey}lengthen {this} by {bars_n}", "{hey}more bars please",
-        "{hey}continue from the last bar for {bars_n}", "{hey}append {bars_n} to the end", "{hey}keep it going{pls}",
-        "{hey}add {bars_n} at the end of {this}", "{hey}contiune the melody {bars_n}", "{hey}extend the tune {seed}",
-        "{hey}i like it, now continue it for {bars_n}",
-    ),
-    "regenerate_bars": (
-        "{hey}keep {keep} and rewrite the rest", "{hey}keep {keep}, redo everything else{pls}",
-        "{hey}redo {redo}{pls}", "{hey}rewrite {redo}", "{hey}i like {keep}, change the rest",
-        "{hey}regenerate {redo}, keep the start", "{hey}can you keep {keep} and write new bars after?",
-        "{hey}leave {keep} alone and redo the others", "{hey}only keep {keep}", "{hey}redo {redo} so it ends better",
-        "{hey}the ending is weak, rewrite {redo}", "{hey}hold on to {keep} and regenerate the rest",
-        "{hey}{keep} are good, replace the rest", "{hey}keep {keep} as they are and rewrite after that",
-        "{hey}could you redo {redo}?", "{hey}try {redo} again", "{hey}new notes for {redo} please",
-        "{hey}keep {keep} but give me a new ending", "{hey}regenerate everything except {keep}",
-        "{hey}don't touch {keep}, rewrite the rest {seed}", "{hey}rewrite the rest but keep {keep}",
-        "{hey}change {redo}, the beginning is fine", "{hey}keep {keep} and redo the remaining bars",
-        "{hey}i want {keep} kept and the rest rewritten", "{hey}redo {redo} and end on the tonic",
-    ),
-    "vary_melody": (
-        "{hey}give me a variation of {this}", "{hey}make a variation{pls}", "{hey}another version like this{pls}",
-        "{hey}can you vary {this} a bit?", "{hey}write a variation on the tune", "{hey}try a different version of it",
-        "{hey}something similar but different", "{hey}vary it{pls}", "{hey}make a variant of {this}",
-        "{hey}same idea, another take{pls}", "{hey}could you do a variation of this melody?",
-        "{hey}a variation with {seed}", "{hey}give me another version of {this}", "{hey}rework {this} a little",
-        "{hey}do a variation", "{hey}make it a bit different but keep the feel", "{hey}variation please",
-        "{hey}write another one like this", "{hey}i'd like a variation on {this}", "{hey}a new take on {this}{pls}",
-        "{hey}alter {this} slightly", "{hey}mix it up a bit, same tune though", "{hey}varry the melody",
-        "{hey}another variation {seed}", "{hey}can I hear a variation?",
-    ),
-    "recommend_chords": (
-        "{hey}suggest some chords for {this}{pls}", "{hey}harmonize {this}", "{hey}harmonize it with {per}",
-        "{hey}what chords go with {this}?", "{hey}add chords{pls}", "{hey}chords for this, {per}",
-        "{hey}give me {k} for the chords", "{hey}put chords under {this}, {per}", "{hey}harmonize {this} {cstyle}",
-        "{hey}a {cmood} chord progression {key}{pls}", "{hey}give me a chord progression {key}, {pbars}",
-        "{hey}suggest a {cmood} progression", "{hey}chord progression {key}", "{hey}i need chords {cstyle}, {per}",
-        "{hey}can you harmonise {this}?", "{hey}what would be good chords here? {k}",
-        "{hey}what chords would fit under {this}? give me {k}", "{hey}write a progression of {pbars} {key}",
-        "{hey}{per}{pls}", "{hey}harmonize it {cstyle} with {per}", "{hey}find chords for {this}, {k}",
-        "{hey}chords please", "{hey}accompaniment chords for {this}", "{hey}a {pbars} progression {key}, {cmood}",
-        "{hey}fewer chords, {per}", "{hey}reharmonize {this} {cstyle}", "{hey}chord it {per}",
-        "{hey}sugest some chords", "{hey}backing chords {cstyle} {pls}",
-        "{hey}what chord progression should i use {key}?", "{hey}harmonize {this} {seed}",
-        "{hey}show me {k} harmonizations", "{hey}{k}, alternative harmonizations please", "{hey}i can't figure out what harmony fits under {this}, any ideas?", "{hey}what harmony would work under {this}?", "{hey}a four-part harmonization {cstyle}", "{hey}harmonize {this} for a choir {cstyle}", "{hey}reharmonize {this} {key}", "{hey}harmonize it assuming it's {key}", "{hey}give me {cmood} chords for {this}", "{hey}the chords change too often, {per}", "{hey}chord symbols for {this}, {per}", "{hey}harmonise it so it sounds {cmood}", "{hey}can I see a few alternatives? {k}",
-    ),
-    "write_lyrics": (
-        "{hey}write lyrics about {theme}{pls}", "{hey}lyrics for {this} about {theme}",
-        "{hey}put words to {this} about {theme}", "{hey}write words about {theme}, rhyme {rhyme}",
-        "{hey}lyrics {lang} about {theme}", "{hey}can you write a verse about {theme}?",
-        "{hey}i need lyrics on {theme}", "{hey}song words about {theme} {lang}",
-        "{hey}write {langadj} lyrics about {theme}", "{hey}lyrics about {theme}, {rhyme} rhyme",
-        "{hey}words for the tune: {theme}", "{hey}give me lyrics, theme: {theme}",
-        "{hey}add lyrics about {theme} to {this}", "{hey}write a song text about {theme}",
-        "{hey}make up some words about {theme}{pls}", "{hey}lyrics please, about {theme}, rhyme scheme {rhyme}",
-        "{hey}could you write lyrics {lang} on the theme of {theme}?", "{hey}some lyrics about {theme} would be nice",
-        "{hey}text for {this}: {theme}, {rhyme}", "{hey}write the words, topic {theme}", "{hey}lyircs about {theme}",
-        "{hey}i want words about {theme} {lang}", "{hey}fit lyrics about {theme} to the melody",
-        "{hey}write {langadj} words for {this}, theme {theme}", "{hey}lyrics with an {rhyme} scheme about {theme}",
-    ),
-    "check_theory": (
-        "{hey}check {this}{pls}", "{hey}check {this} for mistakes", "{hey}any theory problems?",
-        "{hey}run a theory check", "{hey}is {this} correct?", "{hey}does it have parallel fifths?",
-        "{hey}any parallel fifths in {this}?", "{hey}are there parallel fifths or octaves in {this}?",
-        "{hey}are there any parallel fifths?", "{hey}check the harmony for parallel fifths",
-        "{hey}check the voice leading", "{hey}can a {voice} sing this?", "{hey}check the range for {voice}",
-        "{hey}are there any errors in {this}?", "{hey}look for parallel octaves", "{hey}is the harmony ok?",
-        "{hey}check it for {voice}{pls}", "{hey}find mistakes in {this}", "{hey}is it singable for a {voice}?",
-        "{hey}theory check{pls}", "{hey}anything wrong with {this}?", "{hey}does {this} break any rules?",
-        "{hey}check the chords against the melody", "{hey}validate {this}", "{hey}cheque the melody for errors",
-        "{hey}are the leaps ok?", "{hey}is it in range for a {voice} voice?", "{hey}check if it ends on the tonic",
-        "{hey}proofread the music", "{hey}check for theory issues{pls}",
-        "{hey}could a {voice} sing {this}?", "{hey}check whether a {voice} could sing it", "{hey}any voice-leading mistakes in the chords?", "{hey}any mistakes in the chords?", "{hey}is the voice leading ok?", "{hey}is {this} too high for a {voice}?", "{hey}check the harmony for errors{pls}", "{hey}is {this} comfortable for a {voice}?",
-    ),
-    "analyze_melody": (
-        "{hey}analyze {this}", "{hey}what key is {this} in?", "{hey}analyse the tune{pls}", "{hey}what's the key?",
-        "{hey}tell me about {this}", "{hey}what style is {this}?", "{hey}analyze what i loaded",
-        "{hey}what meter is it in?", "{hey}give me an analysis of {this}", "{hey}how fast is {this}?",
-        "{hey}what's the range of {this}?", "{hey}which key and meter is this", "{hey}describe {this}",
-        "{hey}what does {this} sound like, style-wise?", "{hey}break down the melody for me", "{hey}analyse it",
-        "{hey}wat key is this", "{hey}identify the key of {this}", "{hey}how many bars is {this}?",
-        "{hey}look at {this} and tell me the key", "{hey}what kind of tune is this?", "{hey}run an analysis{pls}",
-        "{hey}what key is the file in?", "{hey}summarize {this}", "{hey}is this major or minor?",
-        "{hey}which style is {this} closest to?", "{hey}what style does {this} sound closest to?", "{hey}give me a quick breakdown of {this}", "{hey}what genre would you call {this}?", "{hey}how would you describe {this}?", "{hey}what's the time signature of {this}?", "{hey}tell me the key, meter and range of {this}", "{hey}what kind of folk tune does {this} resemble?",
-    ),
-    "export_song": (
-        "{hey}export {this} in {format}", "{hey}save this as {format}{pls}", "{hey}export to {format}",
-        "{hey}give me the {format} file", "{hey}can I get {format}?", "{hey}save {this} in {format}",
-        "{hey}export{pls}", "{hey}write out {format}", "{hey}download as {format}", "{hey}i need {format} of {this}",
-        "{hey}export everything", "{hey}save all the files", "{hey}make {format} for me", "{hey}render {format}",
-        "{hey}could you export {this} to {format}?", "{hey}save as {format}", "{hey}output {format}{pls}",
-        "{hey}export the score as {format}", "{hey}save the song", "{hey}convert {this} to {format}",
-        "{hey}exprot as {format}", "{hey}i want to open it in musescore, {format} please", "{hey}{format} please",
-        "{hey}let me have {format}", "{hey}export {format} now",
-    ),
-    "set_style": (
-        "{hey}i want something {mood}", "{hey}let's go with {meter} {tempo}", "{hey}make it {mood}",
-        "{hey}let's use {key}", "{hey}i'm thinking {style}", "{hey}set the tempo to {tempo_n}",
-        "{hey}switch to {meter}", "{hey}let's do {key}, {meter}", "{hey}i'd prefer something {mood} and {key}",
-        "{hey}style: {style}", "{hey}mood {mood}, tempo {tempo_n}", "{hey}change the key to {keyn}",
-        "{hey}go for a {mood} feel", "{hey}i want it {mood}, like a {style}", "{hey}let's make it a {style}",
-        "{hey}how about {meter}?", "{hey}use {keyn} from now on", "{hey}set style to {style}",
-        "{hey}i'd like the next one {mood}", "{hey}let's try {tempo}", "{hey}the vibe should be {mood}",
-        "{hey}prefer {meter} and {mood}", "{hey}settings: {keyn}, {meter}, {tempo_n} bpm",
-        "{hey}make the next one a {style}", "{hey}i like {mood} music, keep that in mind",
-        "{hey}lets go {mood} {tempo}", "{hey}faster, {tempo}", "{hey}{mode} please, and {mood}",
-        "{hey}something {mood} {mode}",
-        "{hey}from now on use {keyn}", "{hey}going forward, keep everything {mood}", "{hey}switch to {meter} for the next ones, but don't write anything yet", "{hey}remember that i prefer {style}", "{hey}just set {keyn} for later, no melody yet", "{hey}for future melodies: {mood}, {tempo}", "{hey}change the default style to {style}", "{hey}from here on, make them {mood}", "{hey}set the mood to {mood} for later", "{hey}the next ones should be in {meter}", "{hey}use {mode} from now on{pls}", "{hey}for everything after this, {keyn}", "{hey}set it to {style} for later, no new tune yet", "{hey}make the next melodies {mood}",
-    ),
-}
+import tomllib
+from pathlib import Path
 
-ZH: dict[str, tuple[str, ...]] = {
-    "generate_melody": (
-        "{hey}帮我写一段{bars_n}的{mel}，{key}{vibe}", "{hey}写一首{style}{extras}", "{hey}来一段{mood}的{mel}{extras}",
-        "{hey}能不能写一段{key}的{mel}{vibe}？", "{hey}给我写个{style}，{key}", "{hey}生成一段{mel}，{key}，{bars_n}",
-        "{hey}我想要一段{mood}的{style}{extras}", "{hey}作一首{bars_n}的{style}", "{hey}写个新{mel}吧{extras}{vibe}",
-        "{hey}来首{style}{extras}", "{hey}写一段{style}，{tempo}", "{hey}帮忙写段{mood}一点的{mel}，{key}", "{hey}用{meter}写一段{mel}",
-        "{hey}{style}风格的{mel}，{bars_n}，{key}", "{hey}创作一段{key}的{mood}{mel}", "{hey}写段{mel}，{tempo}，{bars_n}",
-        "{hey}写一段{mel}，{key}，{meter}", "{hey}整一段{style}{extras}", "{hey}请按{style}的风格写一段{mel}",
-        "{hey}重新写一段新的{mel}{extras}", "{hey}写{bars_n}{style}", "{hey}给我来个{mood}的{style}",
-        "{hey}帮我作曲：{style}，{key}，{bars_n}", "{hey}写一段{mel}{range}", "{hey}随便写一段{mel}{extras}{vibe}",
-        "{hey}来一首{mood}的{mel}，{meter}", "{hey}我需要一段{bars_n}的{mel}", "{hey}写一首{style}旋律，{seed}",
-        "{hey}生成{style}{extras}", "{hey}作一段{mel}，要{mood}的，{tempo}", "{hey}写首{style}吧", "{hey}编一段{mel}，{key}{extras}",
-    ),
-    "continue_melody": (
-        "{hey}继续写{this}", "{hey}接着写{bars_n}", "{hey}把{this}续写{bars_n}", "{hey}再加{bars_n}", "{hey}往后再写{bars_n}",
-        "{hey}续写一下", "{hey}接着往下写", "{hey}{this}太短了，再加{bars_n}", "{hey}延长{bars_n}", "{hey}把{this}延长一些", "{hey}继续",
-        "{hey}后面再续{bars_n}吧", "{hey}帮我把{this}接下去", "{hey}再写{bars_n}接在后面", "{hey}能不能继续写下去？", "{hey}续写{bars_n}{seed}",
-        "{hey}在结尾后面加{bars_n}", "{hey}把旋律拉长{bars_n}", "{hey}接着写第二段，{bars_n}", "{hey}继续往下发展{bars_n}",
-        "{hey}再来{bars_n}接上", "{hey}续一下{this}", "{hey}我喜欢，继续写{bars_n}", "{hey}继续写吧，再多几小节", "{hey}续写{this}{bars_n}",
-    ),
-    "regenerate_bars": (
-        "{hey}保留{keep}，其余重写", "{hey}保留{keep}，后面重新写", "{hey}重写{redo}", "{hey}{redo}重新生成一下", "{hey}{keep}不变，其他的重写",
-        "{hey}只保留{keep}", "{hey}把{redo}改一改", "{hey}{redo}不好听，重写", "{hey}留着{keep}，剩下的重新来", "{hey}{keep}挺好的，后面换掉",
-        "{hey}重做{redo}", "{hey}能不能把{redo}重写？", "{hey}保留{keep}，结尾重写一下", "{hey}除了{keep}都重写", "{hey}{keep}别动，其余重新生成",
-        "{hey}重新写{redo}，要结束在主音上", "{hey}把{redo}换成新的", "{hey}{keep}保留，后面的再试一次", "{hey}重写{redo}{seed}",
-        "{hey}保持{keep}，重写剩下的小节", "{hey}{redo}再生成一次", "{hey}前面不错，重写{redo}", "{hey}保留{keep}然后重写后面",
-        "{hey}把{keep}留下，其他重写",
-        "{hey}{redo}我不满意，换一下", "{hey}开头{keep}留着，后面重写吧", "{hey}麻烦把{redo}重新写一遍",
-    ),
-    "vary_melody": (
-        "{hey}给{this}做个变奏", "{hey}来一个变奏", "{hey}再来一个类似的版本", "{hey}把{this}变化一下", "{hey}写一个变奏版", "{hey}换个版本，但风格一样",
-        "{hey}做一个变体", "{hey}类似的再来一个", "{hey}能不能给{this}做个变奏？", "{hey}变奏一下{seed}", "{hey}差不多的感觉，再来一版",
-        "{hey}稍微改一改{this}", "{hey}来个变奏吧", "{hey}换一种写法，保持原来的感觉", "{hey}给我另一个版本", "{hey}在这个基础上变化一下", "{hey}变奏",
-        "{hey}写个和这个像的", "{hey}把{this}改编成变奏", "{hey}再变一版{seed}", "{hey}这个旋律的变奏版本", "{hey}同样的主题再写一个版本", "{hey}做个变化版本",
-        "{hey}有变奏吗？来一个", "{hey}帮我变奏{this}",
-    ),
-    "recommend_chords": (
-        "{hey}给{this}配一下和弦", "{hey}配个和弦", "{hey}{per}", "{hey}配和弦，{per}", "{hey}给我{k}", "{hey}这段旋律用什么和弦好？",
-        "{hey}给{this}配上和声", "{hey}{per}，{k}", "{hey}用{cstyle}配和弦", "{hey}来一个{cmood}的和弦进行，{key}",
-        "{hey}给我一个和弦进行，{key}，{pbars}", "{hey}{key}的和弦进行", "{hey}推荐一些和弦", "{hey}和弦怎么配？{k}", "{hey}写一个{pbars}的和弦进行",
-        "{hey}{cmood}一点的和弦进行", "{hey}给{this}加伴奏和弦，{per}", "{hey}按{cstyle}配和声", "{hey}和声配置一下", "{hey}帮忙配下和弦",
-        "{hey}{key}，{cmood}，来个和弦进行", "{hey}少一点和弦变化，{per}", "{hey}重新配和弦{seed}", "{hey}配和弦吧，要{cstyle}的", "{hey}配和玄",
-        "{hey}和弦进行推荐，{pbars}，{key}", "{hey}这首歌配什么和弦",
-        "{hey}和弦换得太频繁了，{per}", "{hey}给我{k}和声方案", "{hey}不知道这段旋律下面配什么和声好", "{hey}按{key}给{this}配和弦", "{hey}配四声部和声，{cstyle}", "{hey}和旋{per}", "{hey}配一套{cmood}的和弦", "{hey}给{this}配和弦，做成{cstyle}的",
-    ),
-    "write_lyrics": (
-        "{hey}给{this}写歌词，主题是{theme}", "{hey}写一段关于{theme}的歌词", "{hey}填词，主题{theme}", "{hey}帮我写{lang}歌词，关于{theme}",
-        "{hey}写歌词：{theme}", "{hey}为{this}填上{lang}歌词，写{theme}", "{hey}歌词写{theme}，押韵{rhyme}", "{hey}来点关于{theme}的歌词",
-        "{hey}写一段{lang}词，主题是{theme}", "{hey}能帮我填词吗？写{theme}", "{hey}用{rhyme}的韵脚写关于{theme}的歌词", "{hey}写写{theme}的歌词",
-        "{hey}歌词主题：{theme}", "{hey}给旋律配词，讲{theme}", "{hey}我想要{lang}歌词，内容是{theme}", "{hey}填一段词，关于{theme}，韵式{rhyme}",
-        "{hey}写首歌词，表达{theme}", "{hey}给{this}配上歌词，主题：{theme}", "{hey}帮忙写下歌词，{theme}", "{hey}歌词要写{theme}的",
-        "{hey}写{theme}主题的歌词", "{hey}填词{theme}", "{hey}写一段英文歌词，主题是{theme_en}", "{hey}帮我用英文写关于{theme_en}的歌词",
-        "{hey}写点歌词吧，关于{theme}",
-    ),
-    "check_theory": (
-        "{hey}检查一下{this}", "{hey}有没有乐理问题？", "{hey}帮我检查乐理", "{hey}看看有没有平行五度", "{hey}检查声部进行", "{hey}{voice}能唱吗？",
-        "{hey}检查一下{voice}的音域", "{hey}{this}有错误吗？", "{hey}检查有没有平行八度", "{hey}和声有问题吗？", "{hey}按{voice}检查一下",
-        "{hey}找找{this}的错误", "{hey}适合{voice}唱吗？", "{hey}乐理检查", "{hey}{this}哪里不对？", "{hey}有没有违反规则的地方",
-        "{hey}检查和弦跟旋律合不合", "{hey}验证一下{this}", "{hey}跳进是不是太大了？", "{hey}结尾是不是落在主音上？", "{hey}帮我看看有没有错", "{hey}检察一下乐理",
-        "{hey}这段有没有毛病", "{hey}给{this}做个乐理检查", "{hey}{voice}的音域够不够", "{hey}查一下有没有平行五八度", "{hey}有乐理错误吗？",
-        "{hey}和声里有平行五度吗？",
-        "{hey}和弦有没有声部进行的错误？", "{hey}{voice}唱得了吗？", "{hey}检查一下和声有没有错", "{hey}{this}对{voice}来说太高了吗？",
-    ),
-    "analyze_melody": (
-        "{hey}分析一下{this}", "{hey}{this}用的是什么调？", "{hey}这是什么调", "{hey}分析这首曲子", "{hey}这首歌是几拍的？", "{hey}{this}是什么风格？",
-        "{hey}帮我分析刚才载入的旋律", "{hey}{this}的速度是多少？", "{hey}说说{this}的特点", "{hey}{this}的音域多大？", "{hey}调性和拍号是什么",
-        "{hey}分析下", "{hey}给{this}做个分析", "{hey}{this}是大调还是小调？", "{hey}看看这首是什么调式", "{hey}{this}有几个小节？", "{hey}判断一下调性",
-        "{hey}这个文件是什么调", "{hey}描述一下{this}", "{hey}这首歌属于什么风格", "{hey}分析一下调式和风格", "{hey}这首曲子是什么调的？", "{hey}调是啥",
-        "{hey}帮我看看{this}的调",
-        "{hey}这段旋律用了什么调式？", "{hey}帮我看看这首曲子的调和拍子", "{hey}分析一下我刚导入的文件",
-        "{hey}{this}最接近哪种风格？", "{hey}{this}像哪种民歌？", "{hey}{this}属于哪一类曲子", "{hey}简单分析一下{this}", "{hey}{this}听起来像什么风格",
-    ),
-    "export_song": (
-        "{hey}导出成{format}吧", "{hey}保存为{format}", "{hey}把{this}导出为{format}", "{hey}给我{format}", "{hey}导出",
-        "{hey}存成{format}", "{hey}能导出{format}吗？", "{hey}生成{format}", "{hey}全部导出", "{hey}保存所有文件", "{hey}输出{format}",
-        "{hey}导出一下{format}", "{hey}我要{format}", "{hey}帮我导出{format}", "{hey}把歌保存下来", "{hey}转成{format}",
-        "{hey}下载{format}", "{hey}导成{format}", "{hey}要一个{format}", "{hey}想在MuseScore里打开，导出{format}", "{hey}保存一下",
-        "{hey}导出来吧，{format}", "{hey}输出成{format}", "{hey}把{this}存为{format}",
-        "{hey}另存为{format}", "{hey}可以给我一份{format}吗",
-    ),
-    "set_style": (
-        "{hey}我想要{mood}一点的感觉", "{hey}用{meter}，{tempo}", "{hey}风格改成{style}", "{hey}调改成{keyn}", "{hey}{mood}一点",
-        "{hey}我想要{style}的感觉", "{hey}速度设成{tempo_n}", "{hey}换成{meter}", "{hey}就用{keyn}吧", "{hey}{keyn}，{meter}",
-        "{hey}心情：{mood}", "{hey}要{mood}的，{tempo}", "{hey}我喜欢{mood}的，像{style}那样", "{hey}下一段要{mood}的",
-        "{hey}节拍用{meter}", "{hey}改为{style}风格", "{hey}速度{tempo_n}左右", "{hey}感觉要{mood}", "{hey}用{keyn}，{mood}一点",
-        "{hey}来点{mood}的氛围", "{hey}风格：{style}，速度{tempo_n}", "{hey}设置成{keyn}，{tempo}", "{hey}想要{mood}一些，慢一点",
-        "{hey}{mood}的，快一点", "{hey}下一首用{style}", "{hey}调式用{mode}", "{hey}氛围{mood}，拍子{meter}", "{hey}我想要点{mood}的东西",
-        "{hey}以后都用{keyn}", "{hey}之后的曲子都要{mood}一点", "{hey}接下来的旋律都用{style}风格", "{hey}先把速度设成{tempo_n}，先不用写", "{hey}记住我喜欢{style}", "{hey}以后默认用{meter}", "{hey}后面的曲子都改成{keyn}", "{hey}从现在开始要{mood}的", "{hey}把默认设置改成{keyn}，{meter}", "{hey}接下来的曲子我想要{mood}一点的感觉", "{hey}以后的旋律都{mood}一些", "{hey}先设好{style}风格，等会儿再写",
-    ),
-}
+TEMPLATES_FILE = Path(__file__).with_name("templates.toml")
+
+Templates = dict[str, tuple[str, ...]]  # tool -> sentence templates
+
+
+def load_templates(path: str | Path = TEMPLATES_FILE) -> dict[str, Templates]:
+    """{lang: {tool: templates}} from a templates file ('en' and 'zh' tables)."""
+    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    return {lang: {tool: tuple(items) for tool, items in table.items()} for lang, table in data.items()}
+
+
+TEMPLATES = load_templates()
+EN: Templates = TEMPLATES["en"]
+ZH: Templates = TEMPLATES["zh"]

@@ -1,5 +1,5 @@
-"""Training the embedded chat adapter on synthetic dialogues (chat_data.py) in the chat format, and
-the bag-of-words router saved beside it (chat_router.py).
+"""Training the embedded chat adapter on synthetic dialogues (chat/data.py) in the chat format, and
+the bag-of-words router saved beside it (chat/router.py).
 
 Every epoch draws a fresh set of dialogues from the templates (a new seed per epoch), so the
 adapter sees more paraphrases than one fixed set would hold; validation uses a fixed seed that
@@ -45,8 +45,10 @@ def chat_pairs(*, seed: int, count: int, result_share: float = 1.0) -> list[tupl
 def train_chat_adapter(base_dir: str | Path, *, run_dir: str | Path, per_epoch: int = 20_000, valid: int = 600,
                        config: TrainConfig | None = None, adapter: AdapterConfig | None = None,
                        resume: bool = False, show_progress: bool = True, save_to_base: bool = True,
-                       prompt_weight: float = 0.0) -> dict[str, Any]:
-    """Train adapter `chat` over the base in `base_dir` (see text_adapter.train_text_adapter)."""
+                       prompt_weight: float = 0.0, router: bool = True) -> dict[str, Any]:
+    """Train adapter `chat` over the base in `base_dir` (see text_adapter.train_text_adapter);
+    with `router` the router beside it is rebuilt too (it learns the same dialogues, not the
+    adapter, so the recipes build it once, after the last stage: `train_chat_router`)."""
     from ...tokenization.codec import load_codec
     from ..lora import adapter_dir
     from ..text.adapter import train_text_adapter
@@ -68,8 +70,20 @@ def train_chat_adapter(base_dir: str | Path, *, run_dir: str | Path, per_epoch: 
                                adapter=adapter, resume=resume, show_progress=show_progress,
                                save_to_base=save_to_base, max_tokens=512, prompt_weight=prompt_weight,
                                pieces=pieces)
-    if save_to_base and not state.get("interrupted"):  # the router beside it learns the same dialogues
-        from .router import build_router
-
-        build_router(adapter_dir(base_dir, "chat"))
+    if router and save_to_base and not state.get("interrupted"):
+        train_chat_router(base_dir)
     return state
+
+
+def train_chat_router(base_dir: str | Path, *, seed: int = 5, count: int = 30_000, steps: int = 300,
+                      min_count: int = 2, lr: float = 1e-2, weight_decay: float = 1e-5) -> Path:
+    """Fit the bag-of-words router on the first messages of `count` synthetic dialogues and save it
+    beside the chat adapter (<base_dir>/adapters/chat/router.pt); the defaults built the shipped one."""
+    from ..lora import adapter_dir
+    from .router import router_examples, train_router
+
+    folder = adapter_dir(base_dir, "chat")
+    folder.mkdir(parents=True, exist_ok=True)
+    fitted = train_router(router_examples(seed=seed, count=count), seed=seed, steps=steps, min_count=min_count,
+                          lr=lr, weight_decay=weight_decay)
+    return fitted.save(folder)

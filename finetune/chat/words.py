@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 from . import slots as S
+from ...tokenization.pitch import LETTERS
 
 THEMES_EN = (
     "leaving home", "first love", "the harvest", "a rainy night", "my grandmother's garden", "the river",
@@ -50,7 +51,7 @@ PER_EN = {"bar": ("one chord per bar", "a chord every bar", "one chord a measure
 PER_ZH = {"bar": ("每小节一个和弦", "一小节一个和弦", "每个小节配一个和弦"),
           "half": ("每半小节一个和弦", "每小节两个和弦", "半小节换一次和弦"),
           "beat": ("每拍一个和弦", "每一拍都换和弦", "每拍换一个和弦")}
-_NOTES = ("C", "D", "E", "F", "G", "A", "B")
+_NOTES = LETTERS
 
 
 def _pick(rng: random.Random, items):

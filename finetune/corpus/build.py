@@ -10,9 +10,7 @@ Output files are replaced atomically at the end, so readers never see half a fil
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
 import sys
 import time
@@ -21,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from ...tokenization.files import atomic_write
+from .cache import entry_path, file_stamp, prune, read_entry, write_entry
 from .parse import BUILDER_VERSION, Unit, parse_unit
 from .sources import Source, default_sources
 from ..errors import CorpusError
@@ -68,30 +68,12 @@ def _count_tunes(path: Path) -> int:
 
 def _cache_path(cache: Path, unit: Unit) -> Path:
     parts: list[Any] = [BUILDER_VERSION, unit.source]
-    for path, start, stop in unit.items:
-        info = os.stat(path)
-        parts.append([os.path.abspath(path), info.st_size, info.st_mtime_ns, start, stop])
-    return cache / f"v{BUILDER_VERSION}-{hashlib.sha1(json.dumps(parts).encode()).hexdigest()}.json"
+    parts += [[*file_stamp(path), start, stop] for path, start, stop in unit.items]
+    return entry_path(cache, parts, prefix=f"v{BUILDER_VERSION}-")
 
 
-def _prune_cache(cache: Path) -> None:
-    """Remove entries written by other builder versions; they can never be read again."""
-    for path in cache.glob("*.json"):
-        if not path.name.startswith(f"v{BUILDER_VERSION}-"):
-            path.unlink(missing_ok=True)
-
-
-def _read_cache(path: Path) -> dict[str, Any] | None:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+def _write_text(path: Path, text: str) -> None:
+    atomic_write(path, text.encode("utf-8"))
 
 
 def _run_units(units: list[Unit], todo: list[int], *, jobs: int) -> Iterable[tuple[int, dict[str, Any]]]:
@@ -126,11 +108,11 @@ def build_corpus(out: Path | str, *, jobs: int = 2, limit: int | None = None,
         raise CorpusError("the chosen sources hold no pieces")
     cache = out / "cache"
     cache.mkdir(parents=True, exist_ok=True)
-    _prune_cache(cache)
+    prune(cache, keep_prefix=f"v{BUILDER_VERSION}-")  # other builder versions' entries
     results: list[dict[str, Any] | None] = [None] * len(units)
     keys = [_cache_path(cache, unit) for unit in units]
     for index, key in enumerate(keys):
-        results[index] = _read_cache(key)
+        results[index] = read_entry(key)
     todo = [i for i, r in enumerate(results) if r is None]
     from tqdm import tqdm
 
@@ -141,14 +123,14 @@ def build_corpus(out: Path | str, *, jobs: int = 2, limit: int | None = None,
         for index, result in _run_units(units, todo, jobs=jobs):
             results[index] = result
             worker_cpu += result["cpu_seconds"]
-            _write_atomic(keys[index], json.dumps(result, ensure_ascii=False))
+            write_entry(keys[index], result)
             bar.update(units[index].pieces)
     stats = _assemble(out, units, [r for r in results if r is not None],
                       hits=len(units) - len(todo), misses=len(todo))
     stats.update(build_seconds=round(time.perf_counter() - started, 1), worker_cpu_seconds=round(worker_cpu, 1),
                  jobs=jobs, limit=limit,
                  sources=sorted({u.source for u in units}, key=[s.name for s in chosen].index))
-    _write_atomic(out / "stats.json", json.dumps(stats, indent=1, ensure_ascii=False) + "\n")
+    _write_text(out / "stats.json", json.dumps(stats, indent=1, ensure_ascii=False) + "\n")
     return BuildResult(out=out, stats=stats)
 
 
@@ -180,7 +162,7 @@ def _assemble(out: Path, units: list[Unit], results: list[dict[str, Any]], *, hi
             for style in record["styles"]:
                 styles[style][name] += 1
         body = "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records)
-        _write_atomic(out / f"{name}.jsonl", body)
+        _write_text(out / f"{name}.jsonl", body)
     everything = [r for records in splits.values() for r in records]
     return {
         "builder_version": BUILDER_VERSION,

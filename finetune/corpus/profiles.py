@@ -133,8 +133,10 @@ def load_profiles(path: Path) -> StyleProfiles:
                          counts=data["counts"])
 
 
-def profiles_from_corpus(corpus_dir: Path, *, splits: tuple[str, ...] = ("train",)) -> StyleProfiles:
-    """Profiles from corpus records, labelled by top-level style (a genre counts as its parent)."""
+def profiles_from_corpus(corpus_dir: Path, *, splits: tuple[str, ...] = ("train",), min_count: int = 3,
+                         steps: int = 500, l2: float = 1e-3) -> StyleProfiles:
+    """Profiles from corpus records, labelled by top-level style (a genre counts as its parent);
+    `tunesmith train profiles` writes them beside the model."""
     from ...tokenization.records import record_to_song
     from ...tokenization.styles import get_style
     from .build import read_split
@@ -145,22 +147,4 @@ def profiles_from_corpus(corpus_dir: Path, *, splits: tuple[str, ...] = ("train"
                 style = get_style((record.get("styles") or ["german-folk"])[0])
                 yield style.parent or style.name, record_to_song(record).melody
 
-    return build_profiles(examples())
-
-
-def main(argv: list[str] | None = None) -> None:
-    """`python -m tunesmith.finetune.corpus.profiles --corpus data/corpus --out FILE`."""
-    import argparse
-
-    parser = argparse.ArgumentParser(description="Fit the style classifier on the corpus train split.")
-    parser.add_argument("--corpus", type=Path, default=Path("data/corpus"))
-    parser.add_argument("--out", type=Path, default=Path("checkpoints/default/style_profiles.json"))
-    args = parser.parse_args(argv)
-    profiles = profiles_from_corpus(args.corpus)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    profiles.save(args.out)
-    print(f"wrote {args.out}: {len(profiles.labels)} styles from {sum(profiles.counts.values())} melodies")
-
-
-if __name__ == "__main__":
-    main()
+    return build_profiles(examples(), min_count=min_count, steps=steps, l2=l2)

@@ -19,6 +19,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from ...tokenization.music import KeySpec, Meter
+from ...tokenization.pitch import LEADING_TONE, scale_pitch_classes as key_scale
 from ..errors import ModelError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,22 +27,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
 UNITS_PER_BEAT = 24  # the codec's POSITIONS_PER_BEAT: every REMI time value is a whole number of units
 MIN_REST_UNITS = 3  # MidiTok writes a Rest for gaps of at least 1/8 beat
-SCALES: dict[str, frozenset[int]] = {  # pitch classes above the tonic allowed with scale="strict"
-    "major": frozenset({0, 2, 4, 5, 7, 9, 11}),
-    "minor": frozenset({0, 2, 3, 5, 7, 8, 10, 11}),  # natural minor plus the leading tone
-    "dorian": frozenset({0, 2, 3, 5, 7, 9, 10}),
-    "mixolydian": frozenset({0, 2, 4, 5, 7, 9, 10}),
-}
 SCALE_MODES = ("off", "soft", "strict")
 
 
 def scale_pitch_classes(key: KeySpec) -> frozenset[int]:
-    """Pitch classes of a key's scale.
+    """Pitch classes allowed with scale="strict": the key's scale; minor also takes its leading tone.
 
-    >>> sorted(scale_pitch_classes(KeySpec("G")))
-    [0, 2, 4, 6, 7, 9, 11]
+    >>> sorted(scale_pitch_classes(KeySpec("G"))), sorted(scale_pitch_classes(KeySpec("A", "minor")))
+    ([0, 2, 4, 6, 7, 9, 11], [0, 2, 4, 5, 7, 8, 9, 11])
     """
-    return frozenset((key.pitch_class + step) % 12 for step in SCALES[key.mode])
+    return key_scale(key, minor_raised=(LEADING_TONE,))
 
 
 @dataclass(frozen=True, slots=True)

@@ -254,7 +254,7 @@ def generate_melodies(model: Any, codec: MusicCodec, spec: MelodySpec, *, count:
     """`count` candidate melodies for one request, sampled together in one batch.
 
     `model` is an HF model (maybe a PeftModel with an active adapter) or a ready LeanModel
-    (`Runtime.lean()` caches one per adapter; an HF model is converted per call, ~10 ms).
+    (`lean()` of a `Runtime.session` caches one per adapter; an HF model is converted per call, ~10 ms).
     With `prefix` (a melody of `spec.keep_bars` bars), its notes are kept and the rest is new.
     """
     import numpy as np

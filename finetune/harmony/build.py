@@ -3,6 +3,8 @@
 One record per chorale (tokenization/records.py format) with the soprano melody and its
 lyrics, the key, and `chords` = one [symbol, onset, duration, roman] per beat.  The split
 comes from the melody hash, so two harmonisations of one tune land in the same split.
+`tunesmith harmony build` then counts train.jsonl into the chord tables the tools ship
+(tools/chords/tables.write_tables; finetune does not import tools, so the CLI does it).
 """
 
 from __future__ import annotations

@@ -1,20 +1,18 @@
-"""Derive many chorales in worker processes, with a per-file JSON cache.
+"""Derive many chorales in worker processes, with a per-file entry in the derived-data cache.
 
-A cache entry is keyed by the file's path, size and mtime, the derivation version, the
-music21 version and the options, so editing the derivation (bump HARMONY_VERSION) or
-upgrading music21 re-derives, and a second build costs seconds instead of minutes.
+A cache entry (finetune/corpus/cache.py) is keyed by the file's path, size and mtime, the
+derivation version, the music21 version and the options, so editing the derivation (bump
+HARMONY_VERSION) or upgrading music21 re-derives, and a second build costs seconds instead of minutes.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..corpus.cache import entry_path, file_stamp, read_entry, write_entry
 from ..errors import FinetuneError
 
 HARMONY_VERSION = 1
@@ -44,14 +42,11 @@ def corpus_chorales(*, limit: int | None = None) -> list[Chorale]:
     return found
 
 
-def cache_key(path: str, *, options: dict[str, Any]) -> str:
-    """The cache file name of one file under a set of derivation options."""
+def cache_path(cache_dir: str | Path, path: str, *, options: dict[str, Any]) -> Path:
+    """The cache entry of one file under a set of derivation options."""
     import music21
 
-    stat = os.stat(path)
-    blob = json.dumps([os.path.abspath(path), stat.st_size, stat.st_mtime_ns, HARMONY_VERSION,
-                       music21.__version__, sorted(options.items())])
-    return hashlib.sha1(blob.encode()).hexdigest()
+    return entry_path(cache_dir, [*file_stamp(path), HARMONY_VERSION, music21.__version__, sorted(options.items())])
 
 
 def derive_entry(chorale: Chorale, *, key_method: str = "analyze", pick: str = "longest") -> dict[str, Any]:
@@ -78,25 +73,18 @@ def derive_entry(chorale: Chorale, *, key_method: str = "analyze", pick: str = "
 def _cached_entry(job: tuple[Chorale, dict[str, Any], str | None]) -> tuple[dict[str, Any], bool]:
     """Worker: read the cache or derive and write it.  Returns (entry, was_cached)."""
     chorale, options, cache_dir = job
-    target = Path(cache_dir) / f"{cache_key(chorale.path, options=options)}.json" if cache_dir else None
-    if target is not None and target.is_file():
-        try:
-            entry = json.loads(target.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            pass  # a broken cache file is re-derived and overwritten
-        else:  # one file can be listed under two Riemenschneider numbers: the numbers are this call's
-            entry.update(name=chorale.name, number=chorale.number)
-            if "record" in entry:
-                entry["record"].pop("riemenschneider", None)
-                if chorale.number:
-                    entry["record"]["riemenschneider"] = chorale.number
-            return entry, True
+    target = cache_path(cache_dir, chorale.path, options=options) if cache_dir else None
+    entry = read_entry(target) if target is not None else None  # a broken entry is derived again
+    if entry is not None:  # one file can be listed under two Riemenschneider numbers: the numbers are this call's
+        entry.update(name=chorale.name, number=chorale.number)
+        if "record" in entry:
+            entry["record"].pop("riemenschneider", None)
+            if chorale.number:
+                entry["record"]["riemenschneider"] = chorale.number
+        return entry, True
     entry = derive_entry(chorale, **options)
     if target is not None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(entry, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(target)
+        write_entry(target, entry)
     return entry, False
 
 

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from ...tokenization.m21 import chord_symbol_from_m21
+from ...tokenization.pitch import LETTERS
 
 # Intervals above the root; the order breaks ties (plainer chords first).
 TEMPLATES: dict[str, frozenset[int]] = {
@@ -182,7 +183,7 @@ def roman_figure(root_name: str, quality: str, bass_pc: int, key, *, fallback: s
     inversion = _inversion(quality, bass_pc, root_pc)
     if inversion is None:
         return fallback
-    degree = ("CDEFGAB".index(root.step) - "CDEFGAB".index(key.tonic.step)) % 7
+    degree = (LETTERS.index(root.step) - LETTERS.index(key.tonic.step)) % 7
     numeral = _NUMERALS[degree].lower() if quality in _LOWER else _NUMERALS[degree]
     body = _MARK.get(quality, "") + inversion
     diatonic = [numeral + body]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...tokenization.music import ChordEvent, KeySpec, parse_meter
-from ...tokenization.styles import get_style
+from ...tokenization.styles import MOODS as MOOD_TABLE, get_style
 from .prior import transition_logprobs, unigram_logprobs
 from .search import kbest_paths
 from .types import Progression
@@ -19,12 +19,8 @@ from .vocab import CHORALE, Chord, candidate_chords, chord_from_label, style_fam
 from ..errors import ToolError
 from ..theory.key import resolve_key
 
-MOODS = {
-    "happy": "bright", "bright": "bright", "joyful": "bright", "uplifting": "bright", "hopeful": "bright",
-    "sad": "dark", "dark": "dark", "melancholy": "dark", "wistful": "dark", "gloomy": "dark",
-    "tense": "tense", "dramatic": "tense", "restless": "tense",
-    "calm": "calm", "peaceful": "calm", "gentle": "calm", "tender": "calm",
-}
+# Mood word -> the colour it asks of a progression (bright, dark, tense, calm): tokenization/styles.toml.
+MOODS: dict[str, str] = {m.name: m.chord for m in MOOD_TABLE if m.chord}
 # Loops people know, as key-relative labels with a name.
 LOOPS: dict[str, tuple[tuple[str, str], ...]] = {
     "major": (("0:maj 7:maj 9:min 5:maj", "the four-chord pop loop"),

@@ -82,12 +82,12 @@ def _model_scores(runtime, melody: Melody, slots: list[Slot], chords: tuple[Chor
     key = melody.key
     prompt_melody = replace(melody, key=KeySpec(key.tonic, parallel_mode(key.mode)))
     spans = [(s.onset, s.duration) for s in slots]
-    runtime.use(HARMONY_ADAPTER)
     history_ids = [ids[cand[c]] for c in history] if history is not None else None
     allowed = set(cand)
-    rows, _ = chord_logprobs(runtime.model, codec, prompt_melody, spans,
-                             style=STYLE if family == CHORALE else None, history=history_ids,
-                             choose=lambda _slot, row: max(allowed, key=row.__getitem__))
+    with runtime.session(HARMONY_ADAPTER) as active:
+        rows, _ = chord_logprobs(active.model, codec, prompt_melody, spans,
+                                 style=STYLE if family == CHORALE else None, history=history_ids,
+                                 choose=lambda _slot, row: max(allowed, key=row.__getitem__))
     table = np.array(rows)[:, cand]
     return table - np.logaddexp.reduce(table, axis=1, keepdims=True)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ...finetune.harmony.chords import SUFFIX, TEMPLATES
 from ...tokenization.music import KeySpec
+from ...tokenization.pitch import MODES, parallel_mode
 from ..errors import ToolError
 from ..theory.chords import chord_pitch_classes
 
@@ -29,7 +30,7 @@ LEAD_SHEET_CHORDS: dict[str, tuple[tuple[int, str], ...]] = {
     "dorian": ((0, "min"), (2, "min"), (3, "maj"), (5, "maj"), (7, "min"), (10, "maj")),
     "mixolydian": ((0, "maj"), (2, "min"), (5, "maj"), (7, "min"), (9, "min"), (10, "maj")),
 }
-_PARALLEL = {"major": "major", "minor": "minor", "dorian": "minor", "mixolydian": "major"}
+_PARALLEL = {mode: parallel_mode(mode) for mode in MODES}
 _DARK = {"min", "m7", "dim", "hdim7", "dim7"}
 
 

@@ -1,6 +1,7 @@
 """The embedded model drafts lyric lines: the `lyrics` adapter writes under a fitting constraint.
 
-The adapter (trained by `tools.lyrics.train` on public-domain verse) reads a short prompt —
+The adapter (trained by `tools.lyrics.train` on public-domain verse; run time never imports that
+module, only `tools.lyrics.prompt_file`) reads a short prompt —
 language, syllable or character count, theme words, the word to rhyme with, the line before — and writes one
 line in BPE pieces (bytes for an older adapter).  `lyrics_constraint` limits every byte of every
 piece so the line is made of words from the adapter's word list that sit on the melody's beats,
@@ -86,7 +87,7 @@ class ModelDrafter:
         """Whether the adapter was trained with the line before in its prompt (prompt.json)."""
         if self._previous is None:
             from ...finetune.lora import adapter_dir
-            from .train import reads_previous_line
+            from .prompt_file import reads_previous_line
 
             self._previous = reads_previous_line(adapter_dir(self.runtime.directory, ADAPTER))
         return self._previous
@@ -132,22 +133,21 @@ class ModelDrafter:
         rng = random.Random(seed)
         target = rhyme_with.lower() if lang == "en" and rhyme_with else (zh.han_chars(rhyme_with)[-1:] or [None])[0] \
             if rhyme_with else None
-        self.runtime.use(ADAPTER)
         texts: list[str] = []
         prompts: dict[str, str] = {}
-        for k in range(self.candidates):
-            prompt = lyrics_prompt(lang, syllables, theme_words(theme, lang, rng), target,
-                                   previous if self.reads_previous() else "")
-            text = generate_text(self.runtime.model, self.runtime.codec, task="lyrics", prompt=prompt,
-                                 allowed=allowed, max_new_tokens=4 * syllables + 80,
-                                 temperature=self.temperature, top_k=self.top_k, seed=(seed + 7919 * k) % (1 << 62),
-                                 pieces=self.pieces())
-            if text and text not in prompts:
-                prompts[text] = prompt
-                texts.append(text)
-        if len(texts) > 1:  # on theme, then most likely first: the fitter keeps the first of equally fitting lines
-            hints = theme_hints(theme, lang)
-            scores = {t: score_text(self.runtime.model, self.runtime.codec, task="lyrics", prompt=prompts[t],
-                                    targets=[t], pieces=self.pieces())[0] / (len(t.encode("utf-8")) + 1) for t in texts}
-            texts.sort(key=lambda t: (-len(hints & set(t.split() if lang == "en" else t)), -scores[t]))
+        with self.runtime.session(ADAPTER) as active:
+            for k in range(self.candidates):
+                prompt = lyrics_prompt(lang, syllables, theme_words(theme, lang, rng), target,
+                                       previous if self.reads_previous() else "")
+                text = generate_text(active.model, active.codec, task="lyrics", prompt=prompt,
+                                     allowed=allowed, max_new_tokens=4 * syllables + 80, temperature=self.temperature,
+                                     top_k=self.top_k, seed=(seed + 7919 * k) % (1 << 62), pieces=self.pieces())
+                if text and text not in prompts:
+                    prompts[text] = prompt
+                    texts.append(text)
+            if len(texts) > 1:  # on theme, then most likely first: the fitter keeps the first of equally fitting lines
+                hints = theme_hints(theme, lang)
+                scores = {t: score_text(active.model, active.codec, task="lyrics", prompt=prompts[t], targets=[t],
+                                        pieces=self.pieces())[0] / (len(t.encode("utf-8")) + 1) for t in texts}
+                texts.sort(key=lambda t: (-len(hints & set(t.split() if lang == "en" else t)), -scores[t]))
         return [display_en(t) if lang == "en" else t for t in texts]

@@ -12,7 +12,6 @@ Prompts are drawn afresh every epoch.
 
 from __future__ import annotations
 
-import json
 import random
 import zlib
 from collections import Counter, defaultdict
@@ -25,6 +24,7 @@ from . import zh
 from .constraint import lyrics_prompt, normalise_en, save_lexicon, singable
 from .constraint_zh import HanChars
 from .lexicon import themes
+from .prompt_file import reads_previous_line, write_prompt_file  # noqa: F401 - reads_previous_line: eval reads it here
 
 ZH_FUNCTION = frozenset("不之其而以于也乎者所为与一无有此何是我你他君自如若则亦又已未")
 EN_RANGE, ZH_RANGE = (3, 12), (2, 12)
@@ -45,15 +45,6 @@ class Line:
 
 
 PIECES_SEED = 11  # the epoch of pairs whose text makes the BPE pieces
-PROMPT_FILE = "prompt.json"  # beside the adapter: what its prompts carry ({"previous_line": true})
-
-
-def reads_previous_line(folder: str | Path) -> bool:
-    """Whether the lyrics adapter in `folder` was trained with the line before in its prompts."""
-    try:
-        return bool(json.loads((Path(folder) / PROMPT_FILE).read_text()).get("previous_line"))
-    except (OSError, ValueError, AttributeError):
-        return False
 
 
 def _held_out(poem: dict, share: float = 0.02) -> bool:
@@ -271,7 +262,7 @@ def train_lyrics_adapter(text_dir: str | Path, base_dir: str | Path, *, run_dir:
                                                        previous_share=previous_share)(random.Random(7)),
                                config=config, adapter=AdapterConfig(r=rank, alpha=2 * rank, dropout=0.0, targets=TEXT_TARGETS),
                                show_progress=show_progress, max_tokens=160, pieces=table, resume=resume)
-    (adapter_dir(base_dir, "lyrics") / PROMPT_FILE).write_text(json.dumps({"previous_line": previous_share > 0}) + "\n")
+    write_prompt_file(adapter_dir(base_dir, "lyrics"), previous_line=previous_share > 0)
     write_lexicon(text_dir, adapter_dir(base_dir, "lyrics"), min_en=lexicon_min[0], min_zh=lexicon_min[1])
     state.update(lines_en=sum(ln.lang == "en" for ln in train), lines_zh=sum(ln.lang == "zh" for ln in train),
                  valid_lines=len(valid), words=len(words), chars=len(chars.tone))

@@ -100,15 +100,13 @@ def _sample(runtime, request: MelodyRequest, *, seed: int, prefix: Melody | None
     spec = melody_spec(request, keep_bars=keep_bars, bars=bars)
     config = SamplingConfig(temperature=request.temperature, top_p=request.top_p)
     adapter = request.adapter or (MELODY_ADAPTER if runtime.has_adapter(MELODY_ADAPTER) else None)
-    if adapter:
-        runtime.use(adapter)
-    try:
-        model = runtime.lean() if hasattr(runtime, "lean") else runtime.model  # the cached fast copy
-        samples = generate_melodies(model, runtime.codec, spec, count=count or request.candidates,
-                                    style=request.style_token, tempo=request.tempo, seed=seed, config=config,
-                                    prefix=prefix)
-    except (FinetuneError, TokenizationError) as err:
-        raise ToolError(f"the model could not write this melody: {err}") from err
+    with runtime.session(adapter) as active:
+        try:
+            samples = generate_melodies(active.lean(), active.codec, spec, count=count or request.candidates,
+                                        style=request.style_token, tempo=request.tempo, seed=seed, config=config,
+                                        prefix=prefix)  # active.lean(): the cached fast copy
+        except (FinetuneError, TokenizationError) as err:
+            raise ToolError(f"the model could not write this melody: {err}") from err
     return [replace(s.melody, tempo=request.tempo, key=request.key) for s in samples]
 
 

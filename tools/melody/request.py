@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from ...finetune.corpus.dataset import slice_bars
 from ...tokenization.errors import MusicValueError
 from ...tokenization.music import KeySpec, Melody, Meter, parse_key, parse_meter, snap
+from ...tokenization.pitch import ALTERATION, COMMON_TONICS, PITCH_CLASS
 from ...tokenization.styles import get_style
 from ..errors import ToolError
 
@@ -32,8 +33,7 @@ def parse_pitch(text: str) -> int:
     match = _NOTE_RE.match(text)
     if not match:
         raise ToolError(f"cannot read the pitch {text!r}; write it like C4, F#3 or Bb5")
-    pc = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}[match.group(1).upper()]
-    pc += {"#": 1, "b": -1, "": 0}[match.group(2)]
+    pc = PITCH_CLASS[match.group(1).upper()] + ALTERATION[match.group(2)]
     return pc + 12 * (int(match.group(3)) + 1)
 
 
@@ -132,8 +132,7 @@ def build_request(*, style: str | None = None, key: str | KeySpec | None = None,
 def _default_key(*, mode: str | None, seed: int) -> KeySpec:
     """A common key for the mode, chosen by the seed (so the same seed gives the same key)."""
     mode = mode or "major"
-    tonics = {"major": ("G", "D", "C", "F", "A"), "minor": ("A", "D", "E", "G", "B"),
-              "dorian": ("D", "A", "E"), "mixolydian": ("G", "D", "A")}.get(mode)
+    tonics = COMMON_TONICS.get(mode)
     if tonics is None:
         raise ToolError(f"unknown mode {mode!r}; use major, minor, dorian or mixolydian")
     return KeySpec(tonics[random.Random(seed).randrange(len(tonics))], mode)

@@ -7,21 +7,11 @@ from pathlib import Path
 
 from ... import prompts
 from ...tokenization.music import KeySpec, Song
+from ...tokenization.pitch import note_name
 from ..errors import ToolError
 from .check import check_song
 from .key import estimate_key
 from ..types import Report
-
-NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-
-
-def pitch_label(midi: int) -> str:
-    """Scientific pitch name (sharps for black keys except Eb/Ab/Bb).
-
-    >>> pitch_label(60), pitch_label(70)
-    ('C4', 'Bb4')
-    """
-    return f"{NOTE_NAMES[midi % 12]}{midi // 12 - 1}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +37,7 @@ class Analysis:
             "key": str(self.key), "key_clarity": round(self.clarity, 3),
             "declared_key": str(self.declared_key) if self.declared_key else None,
             "meter": str(melody.meter), "tempo": melody.tempo, "bars": melody.bars, "notes": len(pitches),
-            "range": [pitch_label(min(pitches)), pitch_label(max(pitches))],
+            "range": [note_name(min(pitches)), note_name(max(pitches))],
             "nearest_styles": [[s, round(v, 3)] for s, v in self.styles[:3]],
             "findings": self.report.as_dict(),
         }
@@ -60,8 +50,8 @@ class Analysis:
             style = ", ".join(f"{s} ({v:.2f})" for s, v in self.styles[:3])
         head = prompts.render(
             "analysis", title=self.song.title, key=self.key, clarity=f"{self.clarity:.2f}",
-            meter=melody.meter, tempo=melody.tempo, bars=melody.bars, low=pitch_label(min(pitches)),
-            high=pitch_label(max(pitches)), span=max(pitches) - min(pitches), notes=len(pitches), style=style,
+            meter=melody.meter, tempo=melody.tempo, bars=melody.bars, low=note_name(min(pitches)),
+            high=note_name(max(pitches)), span=max(pitches) - min(pitches), notes=len(pitches), style=style,
         )
         if self.declared_key and self.declared_key != self.key:
             head += f"\n  (the file declares {self.declared_key})"

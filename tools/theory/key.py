@@ -11,15 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...tokenization.music import KeySpec, Melody, parse_key, spell_pitch_class
+from ...tokenization.pitch import LEADING_TONE, RAISED_SIXTH, parallel_mode, pitch_name
+from ...tokenization.pitch import scale_pitch_classes as _scale
 from ..errors import ToolError
 from ..types import Finding
 
 MIN_NOTES_FOR_KEY = 8  # fewer notes say little about a key
 UNCLEAR_BELOW = 0.6  # random pitches score ~0.51, real folk tunes p10 ~0.69
-_SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
-_FLAT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
-_PLAIN_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B")  # usual in C / A minor
-_PARALLEL = {"major": "major", "minor": "minor", "dorian": "minor", "mixolydian": "major"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +30,7 @@ class KeyEstimate:
 
     def correlation(self, key: KeySpec) -> float:
         """How well a key fits; a modal key is scored as its parallel major/minor."""
-        target = (key.pitch_class, _PARALLEL[key.mode])
+        target = (key.pitch_class, parallel_mode(key.mode))
         for candidate, r in self.ranking:
             if (candidate.pitch_class, candidate.mode) == target:
                 return r
@@ -103,7 +101,7 @@ def same_key(declared: KeySpec, estimated: KeySpec) -> bool:
     >>> same_key(KeySpec("D", "dorian"), KeySpec("D", "minor")), same_key(KeySpec("C"), KeySpec("A", "minor"))
     (True, False)
     """
-    return declared.pitch_class == estimated.pitch_class and _PARALLEL[declared.mode] == estimated.mode
+    return declared.pitch_class == estimated.pitch_class and parallel_mode(declared.mode) == estimated.mode
 
 
 def check_key(melody: Melody, *, estimate: KeyEstimate | None = None, declared: KeySpec | None = None,
@@ -146,29 +144,7 @@ def scale_pitch_classes(key: KeySpec) -> frozenset[int]:
     >>> sorted(scale_pitch_classes(KeySpec("D", "dorian")))
     [0, 2, 4, 5, 7, 9, 11]
     """
-    from music21 import key as m21key
-
-    scale = m21key.Key(key.m21_tonic, key.mode).getScale()
-    pcs = {p.pitchClass for p in scale.getPitches()}
-    if key.mode == "minor":
-        pcs |= {(key.pitch_class + 9) % 12, (key.pitch_class + 11) % 12}
-    return frozenset(pcs)
-
-
-def pitch_name(pc: int, key: KeySpec) -> str:
-    """Spell a pitch class the way the key's signature leans (sharps or flats).
-
-    >>> pitch_name(6, KeySpec("C")), pitch_name(6, KeySpec("Bb")), pitch_name(3, KeySpec("D", "minor"))
-    ('F#', 'Gb', 'Eb')
-    >>> pitch_name(10, KeySpec("D", "dorian")), pitch_name(10, KeySpec("E"))
-    ('Bb', 'A#')
-    """
-    flat_keys = {"F", "Bb", "Eb", "Ab", "Db", "Gb"}
-    major_tonic = spell_pitch_class((key.pitch_class + {"major": 0, "minor": 3, "dorian": 10,
-                                                         "mixolydian": 5}[key.mode]) % 12)
-    if major_tonic == "C":
-        return _PLAIN_NAMES[pc % 12]
-    return (_FLAT_NAMES if major_tonic in flat_keys else _SHARP_NAMES)[pc % 12]
+    return _scale(key, minor_raised=(RAISED_SIXTH, LEADING_TONE))
 
 
 def check_out_of_key(melody: Melody, *, key: KeySpec) -> list[Finding]:
@@ -212,7 +188,7 @@ def check_ending(melody: Melody, *, key: KeySpec) -> list[Finding]:
     if degree == 0:
         findings.append(Finding("ends_on_tonic", "info", f"ends on the tonic {key.tonic}", bar))
     else:
-        third = 3 if _PARALLEL[key.mode] == "minor" else 4
+        third = 3 if parallel_mode(key.mode) == "minor" else 4
         role = {7: " (the 5th: it sounds like a question)", third: " (the 3rd)"}.get(degree, "")
         findings.append(Finding("ends_off_tonic", "warning",
                                 f"ends on {pitch_name(last.pitch, key)}{role}, not the tonic {key.tonic}", bar))

@@ -11,6 +11,7 @@ import math
 import re
 
 from ...tokenization.music import GRID, Melody
+from ...tokenization.pitch import note_name
 from ..errors import ToolError
 from ..types import Finding
 
@@ -23,16 +24,6 @@ VOICE_RANGES: dict[str, tuple[int, int]] = {
     "any": (21, 108),  # A0-C8
 }
 EPS = 1e-6
-
-
-def note_name(midi: int) -> str:
-    """MIDI number to a name people read (C#, Eb, F#, Ab, Bb for the black keys).
-
-    >>> note_name(60), note_name(70), note_name(21)
-    ('C4', 'Bb4', 'A0')
-    """
-    names = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-    return f"{names[midi % 12]}{midi // 12 - 1}"
 
 
 def to_midi(value: int | str) -> int:

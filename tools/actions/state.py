@@ -11,25 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..tokenization.errors import MusicValueError
-from ..tokenization.music import KeySpec, Meter, Song, parse_key, parse_meter
-from ..tokenization.records import record_to_song, song_to_record
-from ..tokenization.styles import get_style
-from ..tools.errors import ToolError
-
-MODES = ("major", "minor", "dorian", "mixolydian")
-# A mood fills in what the person did not say: a mode (when no key or mode is set) and a
-# tempo factor on the style's usual tempo (when no tempo is set).
-MOOD_HINTS: dict[str, tuple[str | None, float]] = {
-    "sad": ("minor", 0.8), "melancholic": ("minor", 0.8), "melancholy": ("minor", 0.8),
-    "dark": ("minor", 0.9), "gloomy": ("minor", 0.85), "tender": (None, 0.85), "calm": (None, 0.85),
-    "peaceful": (None, 0.8), "lullaby": (None, 0.75), "nostalgic": ("minor", 0.9),
-    "happy": ("major", 1.15), "joyful": ("major", 1.15), "cheerful": ("major", 1.1), "bright": ("major", 1.1),
-    "lively": (None, 1.2), "energetic": (None, 1.25), "playful": ("major", 1.1), "epic": (None, 1.0),
-    "悲伤": ("minor", 0.8), "忧伤": ("minor", 0.8), "伤感": ("minor", 0.8), "思念": ("minor", 0.9),
-    "安静": (None, 0.85), "平静": (None, 0.85), "欢快": ("major", 1.15), "快乐": ("major", 1.15),
-    "活泼": ("major", 1.2), "热烈": (None, 1.25),
-}
+from ...tokenization.errors import MusicValueError
+from ...tokenization.music import KeySpec, Meter, Song, parse_key, parse_meter
+from ...tokenization.records import record_to_song, song_to_record
+from ...tokenization.pitch import MODES
+from ...tokenization.styles import get_style, mood_of
+from ..errors import ToolError
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +68,7 @@ def update_settings(state: SongState, *, style: str | None = None, mood: str | N
             raise ToolError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
         mode = mode.strip().lower() if mode else None
         if key:  # a key written without a mode takes the mood's mode ("sad, in D" -> D minor)
-            mood_mode = MOOD_HINTS.get(changes.get("mood") or state.mood or "", (None, 1.0))[0]
+            mood_mode = mood_of(changes.get("mood") or state.mood or "").mode
             changes["key"] = parse_key(key, mode=mode or mood_mode)
             changes["mode"] = None
         elif mode:
@@ -101,10 +88,14 @@ def update_settings(state: SongState, *, style: str | None = None, mood: str | N
 def melody_controls(state: SongState) -> dict[str, Any]:
     """Keyword arguments for tools.melody.request.build_request from the settings and the mood.
 
+    A mood fills in what the person did not say: a mode (when no key or mode is set) and a
+    tempo factor on the style's usual tempo (when no tempo is set), as tokenization/styles.toml lists them.
+
     >>> melody_controls(SongState(style="irish-air", mood="sad"))
     {'style': 'irish-air', 'key': None, 'mode': 'minor', 'meter': None, 'tempo': 58}
     """
-    hint_mode, factor = MOOD_HINTS.get(state.mood or "", (None, 1.0))
+    hint = mood_of(state.mood or "")
+    hint_mode, factor = hint.mode, hint.tempo
     tempo = state.tempo
     if tempo is None and factor != 1.0:
         base = 100
@@ -133,13 +124,13 @@ def add_files(state: SongState, files: dict[str, Any]) -> SongState:
 
 def describe(state: SongState) -> str:
     """The /show text: settings, the song as ABC with chords and lyrics, and the files."""
-    from ..tokenization.view import render_terminal
+    from ...tokenization.view import render_terminal
 
     lines = [f"Settings: {state.settings_line()}"]
     if state.song is None:
         lines.append("No melody yet.")
     elif not state.song.melody.notes:
-        from ..tokenization.view import chord_chart
+        from ...tokenization.view import chord_chart
 
         lines.append(f"Chords ({state.song.melody.bars} bars, no melody yet):")
         lines.append(chord_chart(state.song))

@@ -1,0 +1,53 @@
+"""The lyrics action: words that fit the current melody, drafted by a bigger LLM, the model's lyrics
+adapter or the non-neural drafters, and checked line by line by the fitter."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from pathlib import Path
+
+from ...tokenization.files import atomic_write
+from ..errors import ToolError
+from .base import Context, Outcome, files_text, keep_song, named, need_melody, summary
+from .state import SongState
+
+DRAFTERS = ("auto", "model", "rules", "llm")
+LYRICS_ADAPTER = "lyrics"
+
+
+def write_lyrics(state: SongState, ctx: Context, *, theme: str, lang: str | None = None, rhyme: str | None = None,
+                 seed: int | None = None, melisma: bool | str | Collection[int] = False,
+                 drafter: str = "auto") -> Outcome:
+    """Lyrics on `theme` for the current melody.  The language is the one asked for, else Chinese
+    for a theme in Chinese characters, else English.  `drafter`: auto (the configured bigger LLM,
+    else the lyrics adapter, else the rules), llm, model or rules."""
+    from ...finetune.chat.mentions import has_han
+    from ..lyrics.sheet import add_extenders
+    from ..lyrics.write import write_lyrics as fit_lyrics
+
+    song = need_melody(state)
+    choice = drafter.strip().lower()
+    if choice not in DRAFTERS:
+        raise ToolError(f"drafter takes auto, model, rules or llm, not {drafter!r}")
+    llm = ctx.drafter if choice in ("auto", "llm") else None
+    if choice == "llm" and llm is None:
+        raise ToolError("the llm drafter needs a bigger chat model (--model on chat, TUNESMITH_MODEL or config.toml: "
+                        "ollama:NAME, openai:NAME@URL or hf:/path)")
+    runtime = None if choice == "rules" or llm is not None else ctx.models.runtime_with(LYRICS_ADAPTER)
+    why = None
+    if runtime is None and llm is None and choice != "rules":
+        why = ctx.models.missing(LYRICS_ADAPTER)
+        if choice == "model":
+            raise ToolError(f"{why}: the model drafter needs it")
+    lang = (lang or ("zh" if has_han(theme) else "en")).strip().lower()
+    result = fit_lyrics(song, theme=theme, lang=lang, rhyme=rhyme or "AABB", seed=seed, melisma=melisma,
+                        drafter=llm, runtime=runtime)
+    state, artifact = keep_song(state, ctx, result.song, what=named("lyrics", ctx.label, result.lang, f"s{result.seed}"))
+    xml = Path(artifact["files"]["musicxml"])
+    atomic_write(xml, add_extenders(xml.read_bytes(), result.song))
+    artifact.update(lyrics=result.as_dict(), seed=result.seed)
+    text = summary("write_lyrics", count=len(result.lines), lang=result.lang, theme=repr(theme), rhyme=result.rhyme,
+                   seed=result.seed, drafter=result.drafter, lines=" / ".join(line.text for line in result.lines),
+                   files=files_text(artifact["files"]))
+    notes = (*result.warnings, *([f"{why}: lines drafted by the non-neural drafter"] if why else []))
+    return Outcome(state=state, summary=text, artifact=artifact, detail=result, notes=tuple(notes))

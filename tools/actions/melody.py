@@ -1,0 +1,105 @@
+"""Melody actions: settings for the next melody, a new melody, and the three rewrites of the current one."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any
+
+from ...tokenization.music import KeySpec, Melody
+from .base import Context, Outcome, bar_span, files_text, keep_song, need_melody, summary
+from .state import SongState, melody_controls, update_settings
+
+
+
+def set_style(state: SongState, ctx: Context, **settings: Any) -> Outcome:
+    """Change the settings for the next melody (no music is written)."""
+    from ..errors import ToolError
+
+    if not any(v is not None for v in settings.values()):
+        raise ToolError("set_style needs at least one of style, mood, key, mode, meter, tempo")
+    state = update_settings(state, adapters=ctx.models.adapters(), **settings)
+    line = state.settings_line()
+    return Outcome(state=state, summary=summary("set_style", settings=line), artifact={"settings": line})
+
+
+def generate_melody(state: SongState, ctx: Context, *, bars: int = 8, range: str | None = None,
+                    seed: int | None = None, temperature: float = 0.9, **settings: Any) -> Outcome:
+    """A new melody from the settings; the given ones become the settings."""
+    from ..melody.compose import new_melody
+    from ..melody.request import build_request
+
+    adapters = ctx.models.adapters()
+    state = update_settings(state, adapters=adapters, **settings)
+    request = build_request(**melody_controls(state), adapters=adapters, bars=bars, range_=range, seed=seed,
+                            temperature=temperature)
+    result = new_melody(request, runtime=ctx.models.runtime())
+    what = f"melody-{request.style or 'free'}-{request.key.tonic}{request.key.mode[:3]}"
+    return _melody_outcome(state, ctx, result, what=what, verb="Wrote a new melody:", tool="generate_melody")
+
+
+def continue_melody(state: SongState, ctx: Context, *, bars: int = 8, seed: int | None = None,
+                    **overrides: Any) -> Outcome:
+    """Add bars after the current melody."""
+    from ..melody.compose import continue_melody as extend
+
+    melody = need_melody(state).melody
+    request = _rewrite_request(state, ctx, melody, bars=bars, seed=seed, **overrides)
+    result = extend(melody, runtime=ctx.models.runtime(), request=request)
+    return _melody_outcome(state, ctx, result, what="continued", verb=f"Added {bars} bars:", tool="continue_melody")
+
+
+def regenerate_bars(state: SongState, ctx: Context, *, keep: str, seed: int | None = None,
+                    **overrides: Any) -> Outcome:
+    """Keep bars A-B of the current melody and rewrite the rest."""
+    from ..melody.compose import regenerate_bars as rewrite
+
+    melody = need_melody(state).melody
+    span = bar_span(keep, melody.bars)
+    request = _rewrite_request(state, ctx, melody, bars=melody.bars, seed=seed, **overrides)
+    result = rewrite(melody, keep=span, runtime=ctx.models.runtime(), request=request)
+    return _melody_outcome(state, ctx, result, what=f"keep{span[0]}-{span[1]}", tool="regenerate_bars",
+                           verb=f"Kept bars {span[0]}-{span[1]} and rewrote the rest:")
+
+
+def vary_melody(state: SongState, ctx: Context, *, seed: int | None = None, **overrides: Any) -> Outcome:
+    """A variation of the current melody: the same opening bar, new pitches after it."""
+    from ..melody.compose import vary_melody as vary
+
+    melody = need_melody(state).melody
+    request = _rewrite_request(state, ctx, melody, bars=melody.bars, seed=seed, **overrides)
+    result = vary(melody, runtime=ctx.models.runtime(), request=request)
+    return _melody_outcome(state, ctx, result, what="variation", verb="Wrote a variation:", tool="vary_melody")
+
+
+def _rewrite_request(state: SongState, ctx: Context, melody: Melody, *, bars: int, seed: int | None,
+                     style: str | None = None, key: str | KeySpec | None = None, mode: str | None = None,
+                     meter: str | None = None, tempo: int | None = None, range: str | None = None,
+                     temperature: float = 0.9):
+    """The request for rewriting `melody`: its own key, meter and tempo unless overridden (the CLI's
+    flags), the style the person set, else the song's."""
+    from ..melody.request import build_request
+    from ..theory.key import estimate_key
+
+    own = replace(state, key=melody.key or estimate_key(melody)[0], mode=None, meter=melody.meter,
+                  tempo=melody.tempo, style=state.style or (state.song.style if state.song else None))
+    controls = melody_controls(own)
+    given = {"style": style, "key": key, "mode": mode, "meter": meter, "tempo": tempo}
+    controls.update({name: value for name, value in given.items() if value is not None})
+    return build_request(**controls, adapters=ctx.models.adapters(), bars=bars, range_=range, seed=seed,
+                         temperature=temperature)
+
+
+def _melody_outcome(state: SongState, ctx: Context, result, *, what: str, verb: str, tool: str) -> Outcome:
+    before = state.song
+    title = before.title if before and before.title != "Untitled" else result.song.title
+    song = replace(result.song, title=title)
+    state, artifact = keep_song(state, ctx, song, what=f"{what}-s{result.seed}")
+    artifact.update(findings=result.report.as_dict()["findings"], seed=result.seed)
+    melody = song.melody
+    dropped = " The old chords were dropped; call recommend_chords again." if before and before.chords else ""
+    check = "; ".join(re.sub(r"\s+", " ", line).strip() for line in result.report.summary(max_lines=3).splitlines())
+    text = summary(tool, verb=verb, bars=melody.bars, key=melody.key, meter=melody.meter, tempo=melody.tempo,
+                   style=song.style or "free", seed=result.seed, check=check, dropped=dropped,
+                   files=files_text(artifact["files"]))
+    return Outcome(state=state, summary=text, artifact=artifact, detail=result)
