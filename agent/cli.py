@@ -22,6 +22,7 @@ from .cli_lyrics import lyrics
 from .cli_text import text_app
 from .cli_train import train_app
 from .cli_music import register_music_commands
+from .cli_tool import tool
 
 app = typer.Typer(
     name="tunesmith",
@@ -42,6 +43,7 @@ app.command()(demo)
 app.command()(chat)
 app.command()(batch)
 app.command("run")(run)
+app.command()(tool)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -91,7 +91,7 @@ class Session:
 
     def __init__(self, *, session_id: str, out_dir: Path, model: str, resources: Resources,
                  store: SessionStore | None = None, chat_model: Any = None, turns: list[Turn] | None = None,
-                 next_index: int = 1) -> None:
+                 next_index: int = 1, tools: Any = None, contract: Any = None) -> None:
         self.id = session_id
         self.out_dir = Path(out_dir)
         self.model = model
@@ -103,6 +103,7 @@ class Session:
         self.index = next_index  # of the turn being made (files are named after it)
         self._chat_model = chat_model
         self._agent: Any = None
+        self.tools, self.contract = tools, contract  # other tools than the shipped contract's (tests)
 
     @property
     def history(self) -> list[Any]:
@@ -143,7 +144,7 @@ class Session:
             def system(request: Any) -> str:
                 return system_prompt(self.state)
 
-            self._agent = create_agent(self.chat_model(), build_tools(self), middleware=[
+            self._agent = create_agent(self.chat_model(), build_tools(self, table=self.tools, of=self.contract), middleware=[
                 system, ModelCallLimitMiddleware(run_limit=MAX_MODEL_CALLS, exit_behavior="end"),
                 ToolCallLimitMiddleware(run_limit=MAX_TOOL_CALLS, exit_behavior="end")])
         return self._agent

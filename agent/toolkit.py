@@ -51,16 +51,24 @@ def run_action(session, action: Action, **values: Any) -> Result:
     return outcome.summary, artifact
 
 
-def tool_table(of: Contract | None = None,
-               registry: Mapping[str, Action] | None = None) -> dict[str, tuple[Callable[..., Result], Any]]:
-    """name -> (function(session, **args) -> Result, argument model), in the contract's order."""
+def action_table(of: Contract | None = None,
+                 registry: Mapping[str, Action] | None = None) -> dict[str, tuple[Action, Any]]:
+    """name -> (action, argument model) for every tool of the contract, in its order.
+
+    A test passes a contract with a throwaway tool and a registry with its action."""
     of = of or contract()
     registry = registry if registry is not None else actions()
     schemas = tool_args.models(None if of is contract() else of)
     missing = [name for name in of.names if name not in registry]
     if missing:
         raise TunesmithError(f"the tool contract names tools with no action: {', '.join(missing)}")
-    return {name: (partial(run_action, action=registry[name]), schemas[name]) for name in of.names}
+    return {name: (registry[name], schemas[name]) for name in of.names}
+
+
+def tool_table(actions_: Mapping[str, tuple[Action, Any]] | None = None) -> dict[str, tuple[Callable[..., Result], Any]]:
+    """name -> (function(session, **args) -> Result, argument model): the actions bound to a session's state."""
+    table = actions_ if actions_ is not None else action_table()
+    return {name: (partial(run_action, action=action), schema) for name, (action, schema) in table.items()}
 
 
 TOOLS = tool_table()
@@ -109,14 +117,18 @@ def _guarded(session, name: str, function, values: dict[str, Any]) -> Result:
             raise _ToolFailed(f"{name} failed unexpectedly ({type(err).__name__}: {err})") from err
 
 
-def describe_tool(name: str, *, styles: str) -> str:
-    """prompts/tool_<name>.txt, with the known styles where it asks for them."""
+def describe_tool(name: str, *, styles: str, of: Contract | None = None) -> str:
+    """The contract's description of the tool, else prompts/tool_<name>.txt, with the known styles
+    where it asks for them."""
+    tools = (of or contract()).tools
+    if name in tools and tools[name].description:
+        return tools[name].description.strip()
     needs = "$styles" in prompts.load(f"tool_{name}")
     return prompts.render(f"tool_{name}", **({"styles": styles} if needs else {})).strip()
 
 
-def build_tools(session, *, table: Mapping | None = None) -> list:
-    """The LangChain tools bound to one session."""
+def build_tools(session, *, table: Mapping | None = None, of: Contract | None = None) -> list:
+    """The LangChain tools bound to one session (`table` and `of`: other tools than the contract's)."""
     from langchain_core.tools import StructuredTool, ToolException
 
     table = table or TOOLS
@@ -131,7 +143,7 @@ def build_tools(session, *, table: Mapping | None = None) -> list:
             except _ToolFailed as err:
                 raise ToolException(str(err)) from err
 
-        return StructuredTool.from_function(run, name=name, description=describe_tool(name, styles=styles),
+        return StructuredTool.from_function(run, name=name, description=describe_tool(name, styles=styles, of=of),
                                             args_schema=schema, response_format="content_and_artifact",
                                             handle_tool_error=True)
 

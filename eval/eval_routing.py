@@ -5,7 +5,7 @@
 eval/ may not import agent/, so this drives the real command line: it writes one batch file
 (every prompt gets the same small melody, so tools that need a song have one), runs
 `tunesmith batch FILE --out DIR --model SPEC --jobs N` and reads results.jsonl.  The first
-tool call of a prompt decides its task (finetune.chat.router.TOOL_TASKS);
+tool call of a prompt decides its task (the tool contract's, prompts/tools.toml);
 no tool call means "chat".  Arguments are right when every expected one matches after
 normalisation (key "D minor" == key "D" + mode "minor", case, ints); extra ones are allowed
 but counted.  Timing: per-turn seconds from the results (p50/p90, all turns and turns with
@@ -27,7 +27,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from ..finetune.chat.router import TOOL_TASKS
+from ..tokenization.contract import contract
 from ..tokenization.errors import MusicValueError
 from ..tokenization.music import parse_key
 
@@ -37,10 +37,10 @@ SET_FILES = {"dev": ROOT.parent / "shared" / "dev-prompts.jsonl",
              "heldout-b": ROOT / "eval" / "data" / "heldout-b-prompts.jsonl",
              "heldout-c": ROOT / "eval" / "data" / "heldout-c-prompts.jsonl",
              "heldout-d": ROOT / "eval" / "data" / "heldout-d-prompts.jsonl"}
-# Schema defaults of agent/tool_args.py: an omitted argument whose default is the expected value is right.
-DEFAULTS = {"generate_melody": {"bars": 8}, "continue_melody": {"bars": 8}, "recommend_chords": {"k": 3, "seed": 0},
-            "export_song": {"format": "all"}}
-INT_ARGS = ("bars", "tempo", "k", "seed")
+TOOL_TASKS = contract().tasks()
+# The contract's defaults: an omitted argument whose default is the expected value is right.
+DEFAULTS = {name: tool.defaults() for name, tool in contract().tools.items() if tool.defaults()}
+INT_ARGS = tuple(dict.fromkeys(a.name for tool in contract().tools.values() for a in tool.args if a.is_int))
 FORMAT_ALIASES = {"xml": "musicxml", "mxl": "musicxml", "music xml": "musicxml", "mid": "midi", "audio": "wav"}
 _EDGE = " \t\n.,!?;:'\"。，！？；：、“”‘’「」()（）"
 

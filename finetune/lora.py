@@ -17,12 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from collections.abc import Sequence
 
-from .corpus.dataset import Augment, MelodyData, build_windows
 from .errors import ModelError
-from .model import count_parameters, load_frozen_model
-from .train import TrainConfig, fit, write_run_config
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:  # pragma: no cover - training types; run time loads adapters without them
+    from .corpus.dataset import Augment
+    from .train import TrainConfig
     from peft import PeftModel
 
 ADAPTERS = "adapters"
@@ -163,6 +162,10 @@ def train_adapter(base_dir: str | Path, records: Sequence[dict[str, Any]], name:
     `style` relabels every record (None keeps the records' own labels).  The defaults (full
     controls, transposition on) suit both the melody adapter and a person's own files.
     """
+    from .corpus.dataset import Augment, MelodyData, build_windows
+    from .model import count_parameters, load_frozen_model
+    from .train import TrainConfig, fit, write_run_config
+
     config = config or TrainConfig(max_steps=300, batch_tokens=4096, lr=1e-3, warmup_steps=20, eval_every=100,
                                    weight_decay=0.0)
     adapter = adapter or AdapterConfig()

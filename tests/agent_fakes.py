@@ -22,8 +22,10 @@ class ScriptedChatModel(GenericFakeChatModel):
     exceptions in the script raised when reached, and the messages of every call kept in `seen`."""
 
     seen: list = Field(default_factory=list)
+    bound: dict = Field(default_factory=dict)  # name -> description of the tools the agent offered
 
     def bind_tools(self, tools, *, tool_choice=None, **kwargs):
+        self.bound.update({t.name: t.description for t in tools if hasattr(t, "name")})
         return self
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs):

@@ -13,8 +13,10 @@ from tunesmith.agent.toolkit import TOOLS
 from tunesmith.finetune.chat import data as chat_data
 from tunesmith.finetune.chat import slots as chat_slots
 from tunesmith.finetune.chat import templates as chat_templates
+from tunesmith.finetune.chat import words as chat_words
 from tunesmith.finetune.chat.format import chat_prompt
 from tunesmith.finetune.chat.data import CHORD_STYLES, MOODS, ChatExample, chat_examples
+from tunesmith.tokenization.contract import contract
 from tunesmith.tokenization.music import MODES
 from tunesmith.tokenization.styles import STYLE_NAMES
 from tunesmith.tokenization.vocab import METERS
@@ -29,10 +31,26 @@ def examples() -> list[ChatExample]:
     return chat_examples(seed=7, count=20000)
 
 
-def test_fields_follow_the_schemas():
-    assert set(chat_data.FIELDS) == set(TOOLS)
-    for name, (_, schema) in TOOLS.items():
-        assert chat_data.FIELDS[name] == tuple(schema.model_fields), name
+def test_fields_and_weights_are_the_contracts():
+    assert list(chat_data.FIELDS) == list(contract().names) == list(TOOLS)
+    for name, (_, schema) in TOOLS.items():  # the contract's order is the argument model's
+        assert chat_data.FIELDS[name] == contract().tool(name).arg_names == tuple(schema.model_fields), name
+    assert chat_data.TOOL_WEIGHTS == {t.name: t.weight for t in contract().tools.values()}
+    assert min(chat_data.TOOL_WEIGHTS.values()) > 0
+    # the draw order (it maps the rng to tools: a seed's dialogues) is the contract's, the settings tool last
+    assert list(chat_data.TOOL_WEIGHTS) == [*(n for n in contract().names if n != "set_style"), "set_style"]
+
+
+def test_word_tables_name_the_contracts_values():
+    def enum(tool: str, arg: str) -> set[str]:
+        return set(contract().tool(tool).arg(arg).enum)
+
+    for table in (chat_words.VOICE_EN, chat_words.VOICE_ZH):
+        assert set(table) == enum("check_theory", "voice") == set(chat_words.VOICES)
+    for table in (chat_words.FORMAT_EN, chat_words.FORMAT_ZH):
+        assert set(table) == enum("export_song", "format")
+    for table in (chat_words.PER_EN, chat_words.PER_ZH):
+        assert set(table) == enum("recommend_chords", "per")
 
 
 def test_deterministic_per_seed():
@@ -121,6 +139,24 @@ def test_results_are_shaped_like_the_toolkit(examples):
         assert all(f in seen for f in facts if f != "A"), e  # the reply only repeats visible facts
     failed = sum(e.tool_result.startswith(f"{e.tool}: {e.tool} failed: ") for e in results)
     assert 0.1 < failed / len(results) < 0.5
+
+
+def _summary_pattern(template: str) -> re.Pattern:
+    return re.compile("".join(re.escape(part) if i % 2 == 0 else "(.*?)"
+                              for i, part in enumerate(re.split(r"\$(\w+)", template))), re.DOTALL)
+
+
+def test_results_fill_the_contracts_summaries(examples):
+    """A result that did not fail is one of its tool's summary templates filled in (the actions' wording)."""
+    filled = Counter()
+    for e in examples:
+        if e.kind != "result" or e.tool_result.startswith(f"{e.tool}: {e.tool} failed: "):
+            continue
+        content = e.tool_result[len(e.tool) + 2:]
+        patterns = [_summary_pattern(t) for t in contract().tool(e.tool).summaries.values()]
+        assert any(p.fullmatch(content) for p in patterns), e
+        filled[e.tool] += 1
+    assert set(filled) == set(TOOLS) - {"write_lyrics"}  # lyrics: the drafter is not built in this version
 
 
 def test_enough_templates_per_tool():

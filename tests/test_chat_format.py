@@ -130,5 +130,45 @@ def test_parse_call_errors(specs) -> None:
     assert cf.parse_call("Sure thing.", specs) is None
 
 
+# The codes the shipped chat adapter (checkpoints/default/adapters/chat) was trained on: the contract may
+# add tools and arguments, but a code that changes meaning breaks that adapter.
+SHIPPED_TOOL_CODES = {"set_style": "s", "generate_melody": "g", "continue_melody": "c", "regenerate_bars": "r",
+                      "vary_melody": "v", "recommend_chords": "h", "write_lyrics": "l", "check_theory": "t",
+                      "analyze_melody": "a", "export_song": "e"}
+SHIPPED_FIELD_CODES = {"style": "s", "mood": "o", "key": "k", "mode": "m", "meter": "t", "tempo": "b", "bars": "n",
+                       "range": "r", "seed": "d", "keep": "p", "per": "e", "k": "x", "theme": "h", "lang": "l",
+                       "rhyme": "y", "voice": "v", "format": "f"}
+
+
+def test_grammar_tables_are_the_contracts_and_keep_the_shipped_codes() -> None:
+    from tunesmith.tokenization.contract import contract
+
+    assert cf.TOOL_CODES == contract().tool_codes() and cf.FIELD_CODES == contract().field_codes()
+    assert cf.STATED_ONLY == contract().stated_fields()
+    assert SHIPPED_TOOL_CODES.items() <= cf.TOOL_CODES.items() and SHIPPED_FIELD_CODES.items() <= cf.FIELD_CODES.items()
+    for table in (cf.TOOL_CODES, cf.FIELD_CODES):  # one code, one meaning: parse_call reads them back
+        assert len(set(table.values())) == len(table)
+        assert all(c and "|" not in c and "=" not in c for c in table.values())
+    for name, (_, schema) in toolkit.TOOLS.items():  # the argument models hold every stated field by name
+        assert {f for f in schema.model_fields if f in cf.STATED_ONLY} == \
+            {a.name for a in contract().tool(name).args if a.stated}, name
+
+
+def test_field_values_are_the_contracts_vocabularies() -> None:
+    from tunesmith.tokenization import pitch, styles, vocab
+    from tunesmith.tokenization.contract import contract, vocabulary
+
+    table = cf.FieldValues.default(moods=("sad",), chord_styles=("folk",), styles=("mine",)).table
+    assert table["key"] == tuple(pitch.TONICS) and table["meter"] == tuple(vocab.METERS)
+    assert table["mode"] == tuple(pitch.MODES) and table["keep"] == vocabulary("spans")
+    assert table["style"] == (*styles.STYLE_NAMES, "folk", "mine") and table["mood"] == ("sad",)
+    for tool in contract().tools.values():  # an enum listed here is the schema's own, in its order
+        for arg in tool.args:
+            if arg.enum:
+                assert table[arg.name] == arg.enum, (tool.name, arg.name)
+            elif arg.vocab and arg.name not in ("style", "mood"):
+                assert table[arg.name] == vocabulary(arg.vocab), (tool.name, arg.name)
+
+
 def test_doctests() -> None:
     assert doctest.testmod(cf).failed == 0

@@ -44,6 +44,18 @@ def test_combine_and_groups() -> None:
         "melody": ["generate_melody", "continue_melody"], "my_tool": ["my_tool"]}
 
 
+def test_every_contract_tool_has_a_task_a_unique_code_and_an_action() -> None:
+    from tunesmith.tokenization.contract import contract
+    from tunesmith.tools.actions import actions
+
+    tools = contract().tools
+    assert chat_router.TOOL_TASKS == contract().tasks() and list(chat_router.TOOL_TASKS) == list(tools)
+    assert all(task and task != chat_router.CHAT_TASK for task in chat_router.TOOL_TASKS.values())
+    assert set(chat_router.TOOL_TASKS.values()) == {"style", "melody", "chords", "lyrics", "check", "analyze", "export"}
+    assert len({t.code for t in tools.values()}) == len(tools)
+    assert set(tools) <= set(actions())
+
+
 def test_doctests() -> None:
     result = doctest.testmod(chat_router)
     assert result.attempted > 0 and result.failed == 0

@@ -30,17 +30,25 @@ def test_doctests() -> None:
     assert doctest.testmod(er).failed == 0
 
 
-def test_tool_tasks_copy_agrees_with_the_agent() -> None:
+def test_tool_tasks_are_the_contracts_and_the_agents() -> None:
     from tunesmith.agent.toolkit import TOOL_TASKS, TOOLS
+    from tunesmith.tokenization.contract import contract
 
-    assert er.TOOL_TASKS == TOOL_TASKS and set(er.TOOL_TASKS) == set(TOOLS)
+    assert er.TOOL_TASKS == contract().tasks() == TOOL_TASKS and list(er.TOOL_TASKS) == list(TOOLS)
 
 
-def test_default_copy_agrees_with_the_schemas() -> None:
+def test_defaults_and_int_args_agree_with_the_argument_models() -> None:
+    """An omitted argument counts as its default only where the argument model really fills it in."""
     from tunesmith.agent.toolkit import TOOLS
 
-    for tool, defaults in er.DEFAULTS.items():
-        assert {n: TOOLS[tool][1].model_fields[n].default for n in defaults} == defaults
+    for tool, (_, schema) in TOOLS.items():
+        filled = {n: f.default for n, f in schema.model_fields.items()
+                  if not f.is_required() and f.default is not None}
+        assert er.DEFAULTS.get(tool, {}) == filled, tool
+    ints = {n for _, schema in TOOLS.values() for n, f in schema.model_fields.items()
+            if "integer" in json.dumps(schema.model_json_schema()["properties"][n])}
+    assert set(er.INT_ARGS) == ints
+    assert er.DEFAULTS["generate_melody"] == {"bars": 8} and er.DEFAULTS["recommend_chords"] == {"k": 3, "seed": 0}
 
 
 def test_an_omitted_argument_with_the_expected_default_is_right() -> None:

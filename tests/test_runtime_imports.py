@@ -6,7 +6,8 @@ import subprocess
 import sys
 
 TRAINING = ("tunesmith.tools.lyrics.train", "tunesmith.finetune.chat.train", "tunesmith.finetune.pretrain",
-            "tunesmith.finetune.release", "tunesmith.finetune.recipe")
+            "tunesmith.finetune.release", "tunesmith.finetune.recipe", "tunesmith.finetune.train",
+            "tunesmith.finetune.corpus.dataset", "tunesmith.finetune.chat.data", "tunesmith.finetune.harmony.data")
 
 
 def _imported_after(code: str) -> set[str]:
@@ -33,3 +34,10 @@ def test_the_prompt_file_round_trips(tmp_path) -> None:
     assert reads_previous_line(tmp_path) is False
     write_prompt_file(tmp_path, previous_line=True)
     assert reads_previous_line(tmp_path) is True
+
+
+def test_the_actions_and_what_they_run_import_no_training_module() -> None:
+    code = ("import tunesmith.tools.actions.melody, tunesmith.tools.actions.chords, tunesmith.tools.actions.lyrics\n"
+            "import tunesmith.tools.actions.song, tunesmith.tools.melody.compose, tunesmith.tools.melody.request\n"
+            "import tunesmith.tools.chords.recommend, tunesmith.tools.lyrics.write, tunesmith.agent.toolkit")
+    assert not _imported_after(code) & set(TRAINING)

@@ -23,7 +23,7 @@ CONTRACT_FILE = "tools.toml"
 TYPES = ("str", "int")
 _ARG_KEYS = frozenset({"type", "enum", "vocab", "low", "high", "default", "optional", "required", "stated", "code",
                        "description"})
-_TOOL_KEYS = frozenset({"task", "code", "weight", "args", "summary", "summary_progressions"})
+_TOOL_KEYS = frozenset({"task", "code", "weight", "args", "summary", "summary_progressions", "description"})
 
 
 class ContractError(TokenizationError):
@@ -64,6 +64,7 @@ class Tool:
     weight: int
     args: tuple[Arg, ...]
     summaries: Mapping[str, str] = field(default_factory=dict)
+    description: str | None = None  # None: prompts/tool_<name>.txt
 
     def arg(self, name: str) -> Arg:
         for arg in self.args:
@@ -162,7 +163,7 @@ def parse_contract(data: Mapping[str, Any]) -> Contract:
                 raise ContractError(f"argument {arg.name} has two codes")
         summaries = {k: spec[k] for k in ("summary", "summary_progressions") if k in spec}
         tools[name] = Tool(name=name, task=str(spec["task"]), code=str(spec["code"]), weight=int(spec.get("weight", 1)),
-                           args=args, summaries=summaries)
+                           args=args, summaries=summaries, description=spec.get("description"))
     if len({t.code for t in tools.values()}) != len(tools):
         raise ContractError("two tools share a grammar code")
     return Contract(tools=tools)

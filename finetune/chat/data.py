@@ -3,7 +3,7 @@
 Three kinds (about 70/15/15): (a) a request and the one tool call it asks for, with only the
 arguments the message states, in the decoder's vocabularies; (b) a message that wants a plain
 answer (greetings, thanks, music questions, out-of-scope or unclear asks); (c) a request, the
-tool's summary or error as toolkit.py words it, and a one- or two-sentence reply.  Half English,
+tool's summary (the contract's templates) or error, and a one- or two-sentence reply.  Half English,
 half Simplified Chinese.  Templates live in chat_templates, slot values in chat_slots, plain
 replies in chat_replies, tool results in chat_results.
 """
@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from . import slots as S
+from ...tokenization.contract import contract
 from .replies import REPLIES
 from .results import result_and_reply
 from .templates import EN, ZH
@@ -22,18 +23,12 @@ from .words import fill_word
 
 MOODS = S.MOODS
 CHORD_STYLES = S.CHORD_STYLES
-# Argument order of each tool's schema (agent/tool_args.py); tests check they agree.
-FIELDS: dict[str, tuple[str, ...]] = {
-    "set_style": ("style", "mood", "key", "mode", "meter", "tempo"),
-    "generate_melody": ("style", "mood", "key", "mode", "meter", "tempo", "bars", "range", "seed"),
-    "continue_melody": ("seed", "bars"), "regenerate_bars": ("seed", "keep"), "vary_melody": ("seed",),
-    "recommend_chords": ("per", "k", "style", "key", "mode", "mood", "bars", "seed"),
-    "write_lyrics": ("theme", "lang", "rhyme"), "check_theory": ("voice",), "analyze_melody": (),
-    "export_song": ("format",),
-}
-TOOL_WEIGHTS: dict[str, int] = {"generate_melody": 24, "continue_melody": 8, "regenerate_bars": 8, "vary_melody": 6,
-                                "recommend_chords": 14, "write_lyrics": 9, "check_theory": 8, "analyze_melody": 7,
-                                "export_song": 7, "set_style": 11}
+# Argument order of each tool (the contract's, as the argument models and the grammar have it).
+FIELDS: dict[str, tuple[str, ...]] = {name: tool.arg_names for name, tool in contract().tools.items()}
+# Each tool's share of the dialogues, in the order the draws map to tools: the contract's, with the
+# settings tool (task "style") last, as the dialogues have always been drawn; a seed keeps its data.
+TOOL_WEIGHTS: dict[str, int] = {tool.name: tool.weight for tool in sorted(contract().tools.values(),
+                                                                          key=lambda t: t.task == "style")}
 COPIED = ("theme", "range", "rhyme")  # copied verbatim from the message
 MAX_BYTES = 160
 _SLOT = re.compile(r"\{(\w+)\}")

@@ -25,28 +25,24 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...tokenization.pitch import MODES, TONICS
+from ...tokenization.contract import contract, vocabulary
 from ...tokenization.styles import STYLE_NAMES
-from ...tokenization.vocab import METERS
 from .mentions import named_keys, named_numbers, stated
 from .spans import phrase_edges, phrase_marks
 from ..errors import ModelError
 from ..text.adapter import END, utf8_next
 
 CALL, SEP, EQ = ord("@"), ord("|"), ord("=")
-# Fields whose values a message states in words chat_mentions.stated knows; the adapter's own guesses
-# there were mostly inventions (mood=sad for "a jig in 6/8"), so they take only what was stated.
-STATED_ONLY = frozenset({"style", "mood", "mode", "meter", "per", "format", "voice", "lang", "rhyme", "range",
-                         "bars", "seed"})  # a bar count or seed only as "16 bars", "seed 7" ("一点" is no bars=1)
+# Fields whose values a message states in words chat_mentions.stated knows (the contract's `stated`);
+# the adapter's own guesses there were mostly inventions (mood=sad for "a jig in 6/8"), so they take
+# only what was stated: a bar count or seed only as "16 bars", "seed 7" ("一点" is no bars=1).
+STATED_ONLY = contract().stated_fields()
 MAX_REPLY_BYTES = 160
 MAX_MESSAGE_BYTES = 400  # the prompt keeps the end of a longer message
 MAX_RESULT_BYTES = 200
-TOOL_CODES = {"set_style": "s", "generate_melody": "g", "continue_melody": "c", "regenerate_bars": "r",
-              "vary_melody": "v", "recommend_chords": "h", "write_lyrics": "l", "check_theory": "t",
-              "analyze_melody": "a", "export_song": "e"}
-FIELD_CODES = {"style": "s", "mood": "o", "key": "k", "mode": "m", "meter": "t", "tempo": "b", "bars": "n",
-               "range": "r", "seed": "d", "keep": "p", "per": "e", "k": "x", "theme": "h", "lang": "l",
-               "rhyme": "y", "voice": "v", "format": "f"}
+# One-letter grammar codes of the contract's tools and arguments (the shipped adapter learned these).
+TOOL_CODES = contract().tool_codes()
+FIELD_CODES = contract().field_codes()
 
 
 def chat_prompt(user: str, *, tool_result: str | None = None) -> str:
@@ -109,10 +105,22 @@ class FieldValues:
     @classmethod
     def default(cls, *, styles: Sequence[str] = (), moods: Sequence[str] = (),
                 chord_styles: Sequence[str] = ()) -> FieldValues:
-        spans = tuple(f"{a}-{b}" for a in range(1, 33) for b in range(a, 65))
-        return cls({"key": TONICS, "meter": METERS, "mode": MODES, "keep": spans,
-                    "style": tuple(dict.fromkeys([*STYLE_NAMES, *chord_styles, *styles])),
+        """The contract's vocabularies (keys, meters, modes, bar spans), styles widened by the chord
+        styles and a person's own adapters, and only the moods given (those the adapter was taught)."""
+        table = {name: values for name, values in contract_vocabularies().items() if name not in ("style", "mood")}
+        return cls({**table, "style": tuple(dict.fromkeys([*STYLE_NAMES, *chord_styles, *styles])),
                     "mood": tuple(moods)})
+
+
+def contract_vocabularies() -> dict[str, tuple[str, ...]]:
+    """String field -> the values the contract lists for it: its `vocab` (keys, meters, styles, moods,
+    bar spans) or its enum (modes, chord rates, formats...: a schema's own enum comes first in tool_specs)."""
+    table: dict[str, tuple[str, ...]] = {}
+    for tool in contract().tools.values():
+        for arg in tool.args:
+            if arg.vocab or arg.enum:
+                table.setdefault(arg.name, vocabulary(arg.vocab) if arg.vocab else arg.enum)
+    return table
 
 
 def _branch(schema: Mapping[str, Any]) -> Mapping[str, Any]:

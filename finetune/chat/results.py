@@ -1,15 +1,17 @@
-"""Tool results as agent/toolkit.py words them, and the short reply that should follow.
+"""Tool results as the tools word them, and the short reply that should follow.
 
 A result is "<tool>: <content>", as chat_embedded.last_exchange builds it from the ToolMessage;
-a failure's content is the toolkit's own "<tool> failed: <reason>" line.  The facts (key, bars,
-chords, files) are made up but consistent with the request, and the reply repeats the key facts
-or says what went wrong and what to do next.
+the content fills the tool's summary template from the contract (prompts/tools.toml), as the
+action does; a failure's content is the toolkit's own "<tool> failed: <reason>" line.  The facts
+(key, bars, chords, files) are made up but consistent with the request, and the reply repeats the
+key facts or says what went wrong and what to do next.
 """
 
 from __future__ import annotations
 
 import random
 
+from ...tokenization.contract import contract
 from ...tokenization.pitch import EVERYDAY_TONICS, MODE_NAMES_ZH, degree_name, tonic_zh, triad_quality
 from ...tokenization.styles import get_style, mood_of
 
@@ -25,6 +27,12 @@ NO_WAV = ("no WAV: fluidsynth is not installed (apt install fluidsynth, brew ins
           "no WAV: no General MIDI soundfont found (apt install timgm6mb-soundfont)")
 RESULT_BYTES = 200  # chat_format.MAX_RESULT_BYTES: the model sees only this much of a result
 NO_IMAGE = "no score image: verovio is not installed (pip install verovio)"
+DROPPED = " The old chords were dropped; call recommend_chords again."  # tools/actions/melody.py's note
+
+
+def _summary(tool: str, which: str = "summary", **values) -> str:
+    """A result summary in the tool's own words (the contract's template, as the action fills it)."""
+    return contract().tool(tool).summary(which, **values)
 
 
 def _pick(rng: random.Random, items):
@@ -110,10 +118,8 @@ def _melody(rng: random.Random, tool: str, args: dict, lang: str) -> tuple[str, 
     findings = _findings(rng, tonic, mode, bars)
     head = "; ".join([_check_head(findings, tonic, mode)] + [f"{f[0]} {f[1]}" for f in findings[:3]])
     dropped = tool != "generate_melody" and rng.random() < 0.2
-    text = (f"{verb} {bars} bars in {tonic} {mode}, {meter}, {tempo} bpm (style {style or 'free'}, seed {seed}). "
-            f"{head}."
-            + (" The old chords were dropped; call recommend_chords again." if dropped else "")
-            + f" Files: {_files(rng, f'melody-s{seed}')}")
+    text = _summary(tool, verb=verb, bars=bars, key=f"{tonic} {mode}", meter=meter, tempo=tempo, style=style or "free",
+                    seed=seed, check=head, dropped=DROPPED if dropped else "", files=_files(rng, f"melody-s{seed}"))
     seen = " ".join(f"{tool}: {text}".split()).encode()[:RESULT_BYTES].decode(errors="ignore")
     warn = next((f[1] for f in findings if f[0] == "warning" and f[1] in seen), None)
     keep = args.get("keep", "")
@@ -152,7 +158,8 @@ def _chords(rng: random.Random, args: dict, lang: str) -> tuple[str, str]:
         lines = [f"{i}. {' '.join(chord(tonic, mode, d) for d in loop)} ({' '.join(_roman(mode, d) for d in loop)})"
                  for i, loop in enumerate(loops, 1)]
         first = " ".join(chord(tonic, mode, d) for d in loops[0])
-        text = f"Progressions in {tonic} {mode}, {bars} bars (the first is now the song's chords): " + "; ".join(lines)
+        text = _summary("recommend_chords", "summary_progressions", key=f"{tonic} {mode}", bars=bars,
+                        progressions="; ".join(lines))
         reply = (f"Here are {len(loops)} progressions in {tonic} {mode}; the first, {first}, is now the song's chords."
                  if lang == "en" else f"给出{len(loops)}个{key_zh(tonic, mode)}的和弦进行，第一个（{first}）已设为歌曲的和弦。")
         return f"recommend_chords: {text}", reply
@@ -165,9 +172,9 @@ def _chords(rng: random.Random, args: dict, lang: str) -> tuple[str, str]:
     walk = [0] + [_pick(rng, (3, 4, 5, 1, 0, 4)) for _ in range(slots - 2)] + [0]
     symbols = " ".join(chord(tonic, mode, d) for d in walk)
     others = "; ".join(" ".join(chord(tonic, mode, d) for d in _pick(rng, _LOOPS[mode])) for _ in range(k - 1))
-    text = (f"Chords in {tonic} {mode}, one per {per}: {symbols}."
-            + (f" Other progressions: {others}." if others else "")
-            + f" {_check_head([], tonic, mode)}. Files: {_files(rng, 'chords-' + per)}")
+    text = _summary("recommend_chords", key=f"{tonic} {mode}", per=per, chords=symbols,
+                    others=f" Other progressions: {others}." if others else "", check=_check_head([], tonic, mode),
+                    files=_files(rng, "chords-" + per))
     reply = (f"I harmonized it in {tonic} {mode}, one chord per {per}: {' '.join(symbols.split()[:4])} and so on."
              if lang == "en" else
              f"已配好和弦，{key_zh(tonic, mode)}，{PER_ZH[per]}一个：{' '.join(symbols.split()[:4])}……")
@@ -205,14 +212,15 @@ def _check(rng: random.Random, tool: str, lang: str) -> tuple[str, str]:
         reply = (f"It's in {tonic} {mode} (clarity {clarity}), {meter} at {tempo} bpm, {bars} bars; "
                  f"closest style: {style}." if lang == "en" else
                  f"这是{key_zh(tonic, mode)}（清晰度{clarity}），{meter}拍，速度{tempo}，{bars}小节，最接近{style}风格。")
-        return f"{tool}: {head}\n{report}", reply
+        analysis = _summary(tool, analysis=f"{head}\n{report}")
+        return f"{tool}: {analysis}", reply
     if lang == "en":
         reply = (f"No problems: 0 errors, key {tonic} {mode}." if not warns else
                  f"{'It needs fixing' if errors else 'No errors, but one thing to look at'}: {warns[0][0]}.")
     else:
         reply = (f"没有问题：0个错误，调性{key_zh(tonic, mode)}。" if not warns else
                  f"{'有错误需要修改' if errors else '没有错误，但有一处提示'}：{warns[0][1]}。")
-    return f"{tool}: {report}", reply
+    return f"{tool}: {_summary(tool, report=report)}", reply
 
 
 def _export(rng: random.Random, args: dict, lang: str) -> tuple[str, str]:
@@ -240,7 +248,8 @@ def _export(rng: random.Random, args: dict, lang: str) -> tuple[str, str]:
     else:
         files.setdefault(fmt, f"{stem}.{fmt}")
         shown = {fmt: files[fmt]}
-    text = "Wrote " + ", ".join(f"{k}: {v}" for k, v in shown.items()) + "." + "".join(f" {n}." for n in notes)
+    text = _summary("export_song", files=", ".join(f"{k}: {v}" for k, v in shown.items()),
+                    notes="".join(f" {n}." for n in notes))
     names = ", ".join(k.upper() if k != "musicxml" else "MusicXML" for k in shown)
     if lang == "en":
         folder = stem.rsplit("/", 1)[0]
@@ -267,7 +276,7 @@ def _settings(rng: random.Random, args: dict, lang: str) -> tuple[str, str]:
     line = ", ".join(parts)
     reply = (f"Got it: {line} for the next melody. Shall I write it?" if lang == "en"
              else f"好的，已设置：{line}，下一段旋律会用这些设置。现在开始写吗？")
-    return f"set_style: Settings now: {line} (used by the next melody).", reply
+    return f"set_style: {_summary('set_style', settings=line)}", reply
 
 
 def result_and_reply(rng: random.Random, tool: str, args: dict, lang: str) -> tuple[str, str]:

@@ -7,8 +7,8 @@ every word at once.  The embedded chat decides the task as the product of both (
 then the adapter alone picks the tool of that task and writes its arguments.
 
 The router is trained here, in seconds, on the dialogues the adapter learns from (first messages
-only) and saved as router.pt beside the adapter.  TOOL_TASKS below is the one table of tasks
-(agent/toolkit.py and eval/eval_routing.py import it).
+only) and saved as router.pt beside the adapter.  The tasks are the tool contract's
+(prompts/tools.toml): TOOL_TASKS below is `contract().tasks()`.
 """
 
 from __future__ import annotations
@@ -22,15 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ...tokenization.contract import contract
 from ..errors import ModelError
 
 ROUTER_FILE = "router.pt"
 ADAPTER_WEIGHT = 0.2  # the exponent of the adapter's task probability in `combine` (eval/route_weights.py)
 CHAT_TASK = "chat"  # no tool: a plain reply
-# Which task each tool serves (agent/toolkit.py and eval/eval_routing.py use this table).
-TOOL_TASKS = {"set_style": "style", "generate_melody": "melody", "continue_melody": "melody",
-              "regenerate_bars": "melody", "vary_melody": "melody", "recommend_chords": "chords",
-              "write_lyrics": "lyrics", "check_theory": "check", "analyze_melody": "analyze", "export_song": "export"}
+TOOL_TASKS = contract().tasks()  # which task each tool serves
 _TOKEN = re.compile(r"[a-z]+|[\u3400-\u9fff]|\d+")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 from . import slots as S
+from ...tokenization.contract import contract
 from ...tokenization.pitch import LETTERS
 
 THEMES_EN = (
@@ -52,6 +53,7 @@ PER_ZH = {"bar": ("每小节一个和弦", "一小节一个和弦", "每个小�
           "half": ("每半小节一个和弦", "每小节两个和弦", "半小节换一次和弦"),
           "beat": ("每拍一个和弦", "每一拍都换和弦", "每拍换一个和弦")}
 _NOTES = LETTERS
+VOICES = contract().tool("check_theory").arg("voice").enum  # soprano, alto, tenor, bass (also range names)
 
 
 def _pick(rng: random.Random, items):
@@ -60,7 +62,7 @@ def _pick(rng: random.Random, items):
 
 def _range(rng: random.Random, lang: str) -> tuple[str, dict]:
     if lang == "en" and rng.random() < 0.35:
-        voice = _pick(rng, ("soprano", "alto", "tenor", "bass"))
+        voice = _pick(rng, VOICES)
         return _pick(rng, (" for {}", " for a {} voice", ", {} range")).format(voice), {"range": voice}
     low = rng.randrange(12, 20)  # diatonic steps from C2: A3 to G4
     high = low + rng.randrange(5, 12)
@@ -174,7 +176,7 @@ def fill_word(rng: random.Random, slot: str, lang: str, tool: str, *, genres: bo
         n = rng.randrange(50, 201)
         return str(n), {"tempo": n}
     if slot in ("bars_n", "bars_adj"):
-        return S.bars(rng, lang, adj=slot == "bars_adj", most=32 if tool == "continue_melody" else 64)
+        return S.bars(rng, lang, adj=slot == "bars_adj", most=contract().tool(tool).arg("bars").high)
     if slot == "pbars":
         text, args = S.bars(rng, lang, most=16)
         return text, args
@@ -210,7 +212,7 @@ def fill_word(rng: random.Random, slot: str, lang: str, tool: str, *, genres: bo
     if slot == "all":
         return "", {"format": "all"}
     if slot == "voice":
-        voice = _pick(rng, ("soprano", "alto", "tenor", "bass"))
+        voice = _pick(rng, VOICES)
         return _pick(rng, (VOICE_EN if en else VOICE_ZH)[voice]), {"voice": voice}
     if slot == "theme":
         text = _pick(rng, THEMES_EN if en else THEMES_ZH)

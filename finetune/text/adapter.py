@@ -243,7 +243,8 @@ def generate_text(model: Any, codec: MusicCodec, *, task: str, prompt: str, allo
                 step.update(_piece_options(pieces, allowed, bytes(produced), options))
             if not step:
                 raise ModelError(f"the text constraint allows nothing after {bytes(produced)!r}")
-            token = _pick(out.logits[0, -1], list(step), temperature=temperature, top_k=top_k, generator=generator)
+            # sorted: a seeded draw must not depend on the order a constraint's set happens to iterate in
+            token = _pick(out.logits[0, -1], sorted(step), temperature=temperature, top_k=top_k, generator=generator)
             if token == codec.eos_id:
                 break
             produced.extend(step[token])

@@ -123,9 +123,11 @@ def _tokenizer(bpe_json: str) -> Any:
 
 @lru_cache(maxsize=4)
 def _by_first_byte(bpe_json: str, ids: tuple[int, ...]) -> dict[int, list[tuple[int, bytes]]]:
+    """In BPE order: `get_vocab()` is a Rust HashMap whose order changes with every process
+    (PYTHONHASHSEED does not fix it), and a sampler reads its candidates in this order."""
     chars = _char_bytes()
     out: dict[int, list[tuple[int, bytes]]] = {}
-    for piece, index in _tokenizer(bpe_json).get_vocab().items():
+    for piece, index in sorted(_tokenizer(bpe_json).get_vocab().items(), key=lambda item: item[1]):
         data = bytes(chars[c] for c in piece)
         if len(data) > 1:
             out.setdefault(data[0], []).append((ids[index], data))

@@ -108,7 +108,8 @@ class PoetryDrafter:
             grown: dict[str, float] = {}
             for score, text in beams:
                 prev = text[-1] if text else None
-                options = set(pool) | (set(m["pairs"][prev]) if prev else set(m["starts"]))
+                # insertion order, not a set's: each option draws its own noise, so the order is the seed's
+                options = dict.fromkeys([*pool, *(m["pairs"][prev] if prev else m["starts"])])
                 for c in options:
                     tone = m["tone"].get(c, 5)
                     if tone == 5 or c in text:
