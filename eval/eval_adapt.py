@@ -37,7 +37,7 @@ ADAPTER_NAME = "eval-adapt"
 
 def window_metrics(melody: Melody, *, bars: int) -> dict[str, float] | None:
     """The metrics of a melody's first `bars` bars (None when it is shorter or nearly empty)."""
-    from ..finetune.corpus.dataset import slice_bars
+    from ..tokenization.music import slice_bars
 
     if melody.bars < bars:
         return None

@@ -203,7 +203,7 @@ def folk_records(corpus: Path, count: int, *, seed: int) -> list[dict[str, Any]]
 
 
 def sixteen_bars(records: list[dict[str, Any]]) -> Song:
-    from ..finetune.corpus.dataset import slice_bars
+    from ..tokenization.music import slice_bars
 
     for record in records:
         song = record_to_song(record)

@@ -88,7 +88,7 @@ def window_reference(corpus: Path, *, bars: int, seed: int = 0) -> dict[str, dic
     """
     import numpy as np
     from ..tokenization.styles import get_style
-    from ..finetune.corpus.dataset import slice_bars
+    from ..tokenization.music import slice_bars
     from .bands import shuffled_pitches, summarise as band_stats
 
     values: dict[str, dict[str, list[dict[str, float]]]] = defaultdict(lambda: {"real": [], "shuffled": []})

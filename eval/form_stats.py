@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from ..finetune.corpus.dataset import slice_bars
+from ..tokenization.music import slice_bars
 from ..tokenization.music import Melody
 from ..tokenization.records import record_to_song
 from ..tokenization.styles import get_style

@@ -9,7 +9,7 @@ import pytest
 
 from tunesmith.finetune.decode import constraints as constraints_module
 from tunesmith.finetune.decode.constraints import GrammarState, MelodySpec, build_grammar, scale_pitch_classes
-from tunesmith.finetune.corpus.dataset import slice_bars
+from tunesmith.tokenization.music import slice_bars
 from tunesmith.finetune.errors import ModelError
 from tunesmith.tokenization.codec import MusicCodec, default_codec
 from tunesmith.tokenization.music import KeySpec, Melody, Meter, Note

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from tunesmith.finetune.decode.constraints import MelodySpec, scale_pitch_classes
-from tunesmith.finetune.corpus.dataset import slice_bars
+from tunesmith.tokenization.music import slice_bars
 from tunesmith.finetune.errors import ModelError
 from tunesmith.finetune.decode.sampling import SamplingConfig, draw, filter_logits, generate_melody, mask_logits, melody_prompt
 from tunesmith.tokenization.codec import MusicCodec, default_codec

@@ -8,7 +8,8 @@ import random
 import pytest
 import torch
 
-from tunesmith.finetune.corpus.dataset import Augment, MelodyData, build_windows, collate, make_batches, melody_windows, read_records, slice_bars
+from tunesmith.finetune.corpus.dataset import Augment, MelodyData, build_windows, collate, make_batches, melody_windows, read_records
+from tunesmith.tokenization.music import slice_bars
 from tunesmith.finetune.errors import ModelError
 from tunesmith.finetune.lora import AdapterConfig, add_adapter, list_adapters, load_adapters, save_adapter, use_adapter
 from tunesmith.finetune.model import get_preset, load_model, save_model

@@ -98,6 +98,14 @@ class Contract:
     """All tools, in the contract's order."""
 
     tools: Mapping[str, Tool]
+    messages: Mapping[str, str] = field(default_factory=dict)
+
+    def message(self, name: str) -> str:
+        """Wording the actions and the synthetic results share ([messages] in the contract)."""
+        try:
+            return self.messages[name]
+        except KeyError:
+            raise ContractError(f"no message named {name!r} in the contract") from None
 
     def tool(self, name: str) -> Tool:
         try:
@@ -166,7 +174,7 @@ def parse_contract(data: Mapping[str, Any]) -> Contract:
                            args=args, summaries=summaries, description=spec.get("description"))
     if len({t.code for t in tools.values()}) != len(tools):
         raise ContractError("two tools share a grammar code")
-    return Contract(tools=tools)
+    return Contract(tools=tools, messages={k: str(v) for k, v in (data.get("messages") or {}).items()})
 
 
 def _arg(name: str, fields: Mapping[str, Any], override: Mapping[str, Any], *, tool: str) -> Arg:

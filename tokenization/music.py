@@ -208,3 +208,18 @@ def quarter_fraction(value: float) -> Fraction:
     Fraction(3, 4)
     """
     return Fraction(round(value * GRID), GRID)
+
+
+def slice_bars(melody: Melody, first: int, last: int) -> Melody:
+    """Bars first..last-1 (0-based) as their own melody; notes are clipped at the window's end.
+
+    A note held into the window from before it is dropped (the window starts with a rest).
+    """
+    length = melody.bar_length
+    lo, hi = first * length, last * length
+    notes = []
+    for note in melody.notes:
+        if lo - 1e-9 <= note.onset < hi - 1e-9:
+            end = min(note.end, hi)
+            notes.append(Note(note.pitch, snap(note.onset - lo), snap(end - note.onset), note.lyric))
+    return replace(melody, notes=tuple(notes), bars=last - first)

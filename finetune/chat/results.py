@@ -20,14 +20,14 @@ _LOOPS = {"major": ((0, 4, 5, 3), (0, 5, 3, 4), (0, 3, 4, 0), (5, 3, 0, 4), (0, 
           "minor": ((0, 5, 2, 6), (0, 3, 4, 0), (0, 6, 5, 4), (0, 2, 6, 0)),
           "dorian": ((0, 3, 0, 3), (0, 6, 3, 0)), "mixolydian": ((0, 6, 3, 0), (0, 6, 0, 3))}
 PER_ZH = {"bar": "每小节", "half": "每半小节", "beat": "每拍"}
-NO_MELODY = "there is no melody yet: call generate_melody first, or the person can /load a music file"
+NO_MELODY = contract().message("no_melody")
 LYRICS_MISSING = ("writing lyrics is not built yet in this version of tunesmith; melodies, chords, checks "
                   "and exports work, and words can be added to the MusicXML file in MuseScore")
 NO_WAV = ("no WAV: fluidsynth is not installed (apt install fluidsynth, brew install fluid-synth)",
           "no WAV: no General MIDI soundfont found (apt install timgm6mb-soundfont)")
 RESULT_BYTES = 200  # chat_format.MAX_RESULT_BYTES: the model sees only this much of a result
 NO_IMAGE = "no score image: verovio is not installed (pip install verovio)"
-DROPPED = " The old chords were dropped; call recommend_chords again."  # tools/actions/melody.py's note
+DROPPED = contract().message("chords_dropped")
 
 
 def _summary(tool: str, which: str = "summary", **values) -> str:
@@ -146,7 +146,7 @@ def _chords(rng: random.Random, args: dict, lang: str) -> tuple[str, str]:
     progression = any(k in args for k in ("key", "mood", "bars")) and "per" not in args
     tonic, mode = _key_of(rng, args)
     if progression and "key" not in args and rng.random() < 0.6:
-        msg = "there is no melody, so a progression needs a key, e.g. key='A minor'"
+        msg = contract().message("no_progression_key")
         reply = ("There's no melody yet, so I need a key for the progression, e.g. A minor. Which key?" if lang == "en"
                  else "还没有旋律，和弦进行需要一个调，比如A小调。用什么调？")
         return f"recommend_chords: recommend_chords failed: {msg}", reply
@@ -302,7 +302,7 @@ def result_and_reply(rng: random.Random, tool: str, args: dict, lang: str) -> tu
         return _check(rng, tool, lang)
     if tool == "export_song":
         if rng.random() < 0.1:
-            return ("export_song: export_song failed: there is nothing to export yet: write a melody or chords first",
+            return (f"export_song: export_song failed: {contract().message('nothing_to_export')}",
                     "There's nothing to export yet; let's write a melody or chords first." if lang == "en"
                     else "还没有可以导出的内容，先写一段旋律或和弦吧。")
         return _export(rng, args, lang)

@@ -13,12 +13,12 @@ import hashlib
 import json
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ...tokenization.errors import TokenizationError
-from ...tokenization.music import KeySpec, Melody, spell_pitch_class
+from ...tokenization.music import KeySpec, Melody, slice_bars, spell_pitch_class
 from ...tokenization.records import record_to_song
 from ..errors import CorpusError
 
@@ -82,23 +82,6 @@ def data_hash(paths: Iterable[str | Path]) -> str:
     for path in paths:
         digest.update(Path(path).read_bytes())
     return digest.hexdigest()
-
-
-def slice_bars(melody: Melody, first: int, last: int) -> Melody:
-    """Bars first..last-1 (0-based) as their own melody; notes are clipped at the window's end.
-
-    A note held into the window from before it is dropped (the window starts with a rest).
-    """
-    from ...tokenization.music import Note, snap
-
-    length = melody.bar_length
-    lo, hi = first * length, last * length
-    notes = []
-    for note in melody.notes:
-        if lo - 1e-9 <= note.onset < hi - 1e-9:
-            end = min(note.end, hi)
-            notes.append(Note(note.pitch, snap(note.onset - lo), snap(end - note.onset), note.lyric))
-    return replace(melody, notes=tuple(notes), bars=last - first)
 
 
 def melody_windows(melody: Melody, codec: MusicCodec, *, max_tokens: int, prefix_len: int = 10) -> list[Melody]:

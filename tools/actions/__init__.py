@@ -16,14 +16,18 @@ from .base import Context, Outcome
 
 
 def actions() -> Mapping[str, Callable[..., Outcome]]:
-    """Tool name -> action, for every tool of the contract (imported lazily: music21 is slow)."""
+    """Tool name -> action for every tool of the contract: the function of the tool's name in one of
+    the action modules (imported lazily: music21 is slow to import)."""
+    from ...tokenization.contract import contract
+    from ..errors import ToolError
     from . import chords, lyrics, melody, song
 
-    return {"set_style": melody.set_style, "generate_melody": melody.generate_melody,
-            "continue_melody": melody.continue_melody, "regenerate_bars": melody.regenerate_bars,
-            "vary_melody": melody.vary_melody, "recommend_chords": chords.recommend_chords,
-            "write_lyrics": lyrics.write_lyrics, "check_theory": song.check_theory,
-            "analyze_melody": song.analyze_melody, "export_song": song.export_song}
+    modules = (melody, chords, lyrics, song)
+    found = {name: getattr(m, name) for name in contract().names for m in modules if callable(getattr(m, name, None))}
+    missing = [name for name in contract().names if name not in found]
+    if missing:
+        raise ToolError(f"no action for {', '.join(missing)} in tools/actions")
+    return found
 
 
 __all__ = ["Context", "Outcome", "actions"]

@@ -76,7 +76,7 @@ class Outcome:
 def need_melody(state: SongState) -> Song:
     """The current song, or the error the chat model and the person can act on."""
     if not state.has_melody:
-        raise ToolError("there is no melody yet: call generate_melody first, or the person can /load a music file")
+        raise ToolError(contract().message("no_melody"))
     return state.song
 
 

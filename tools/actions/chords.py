@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...tokenization.contract import contract
 from ...tokenization.music import Melody, Song, parse_meter
 from ...tokenization.styles import STYLE_NAMES
 from ..errors import ToolError
@@ -44,7 +45,7 @@ def recommend_chords(state: SongState, ctx: Context, *, per: str | None = None, 
 
 def _progressions(state: SongState, chords: Any, *, style: str | None, bars: int | None, k: int) -> Outcome:
     if state.key is None:
-        raise ToolError("there is no melody, so a progression needs a key, e.g. key='A minor'")
+        raise ToolError(contract().message("no_progression_key"))
     bars = bars or 8
     meter = state.meter or parse_meter("4/4")
     found = chords.progressions(state.key, style=style, mood=state.mood, bars=bars, k=k, meter=str(meter))

@@ -6,6 +6,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from ...tokenization.contract import contract
 from ...tokenization.music import KeySpec, Melody
 from .base import Context, Outcome, bar_span, files_text, keep_song, need_melody, summary
 from .state import SongState, melody_controls, update_settings
@@ -97,7 +98,7 @@ def _melody_outcome(state: SongState, ctx: Context, result, *, what: str, verb: 
     state, artifact = keep_song(state, ctx, song, what=f"{what}-s{result.seed}")
     artifact.update(findings=result.report.as_dict()["findings"], seed=result.seed)
     melody = song.melody
-    dropped = " The old chords were dropped; call recommend_chords again." if before and before.chords else ""
+    dropped = contract().message("chords_dropped") if before and before.chords else ""
     check = "; ".join(re.sub(r"\s+", " ", line).strip() for line in result.report.summary(max_lines=3).splitlines())
     text = summary(tool, verb=verb, bars=melody.bars, key=melody.key, meter=melody.meter, tempo=melody.tempo,
                    style=song.style or "free", seed=result.seed, check=check, dropped=dropped,

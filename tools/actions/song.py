@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ...tokenization.contract import contract
 from ...tokenization.files import write_song
 from ..errors import ToolError
 from .base import Context, Outcome, need_melody, summary
@@ -37,7 +38,7 @@ def export_song(state: SongState, ctx: Context, *, format: str = "all") -> Outco
     from ..export.render import RenderFailed, RenderUnavailable, render_png, render_svg, render_wav
 
     if state.song is None:
-        raise ToolError("there is nothing to export yet: write a melody or chords first")
+        raise ToolError(contract().message("nothing_to_export"))
     files = {k: str(v) for k, v in write_song(state.song, ctx.out_dir, stem=ctx.stem("song")).items()}
     wanted = RENDERED if format == "all" else ((format,) if format in RENDERED else ())
     notes, stem = [], Path(files["midi"])

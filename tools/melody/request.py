@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, replace
 
 from ...tokenization.errors import MusicValueError
-from ...tokenization.music import KeySpec, Melody, Meter, parse_key, parse_meter, snap
+from ...tokenization.music import KeySpec, Melody, Meter, parse_key, parse_meter, slice_bars, snap
 from ...tokenization.pitch import ALTERATION, COMMON_TONICS, PITCH_CLASS
 from ...tokenization.styles import get_style
 from ..errors import ToolError
@@ -147,8 +147,6 @@ def melody_spec(request: MelodyRequest, *, keep_bars: int = 0, bars: int | None 
 
 def prefix_of(melody: Melody, *, bars: int, then: Melody | None = None) -> Melody:
     """The first `bars` bars of a melody, optionally followed by the notes of `then` (already placed)."""
-    from ...finetune.corpus.dataset import slice_bars  # not at load: run time does not load training code
-
     head = slice_bars(melody, 0, bars)
     if then is None:
         return head
@@ -158,8 +156,6 @@ def prefix_of(melody: Melody, *, bars: int, then: Melody | None = None) -> Melod
 
 def span_of(melody: Melody, *, first_bar: int, last_bar: int) -> Melody:
     """Bars first_bar..last_bar of a melody, in place (bar numbers kept), as a melody of last_bar bars."""
-    from ...finetune.corpus.dataset import slice_bars
-
     window = slice_bars(melody, first_bar - 1, last_bar)
     offset = (first_bar - 1) * melody.bar_length
     notes = tuple(replace(n, onset=snap(n.onset + offset)) for n in window.notes)
