@@ -9,9 +9,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ...tokenization.contract import contract
-from ...tokenization.files import write_song
 from ...tokenization.music import Song
-from ...tokenization.view import render_terminal
 from ..errors import ToolError
 from .state import SongState, with_song
 
@@ -82,6 +80,9 @@ def need_melody(state: SongState) -> Song:
 
 def keep_song(state: SongState, ctx: Context, song: Song, *, what: str) -> tuple[SongState, dict[str, Any]]:
     """Write the song's files, make it the state's song; (new state, artifact with files and view)."""
+    from ...tokenization.files import write_song
+    from ...tokenization.view import render_terminal
+
     files = write_song(song, ctx.out_dir, stem=ctx.stem(what))
     return with_song(state, song, files), {"files": {k: str(p) for k, p in files.items()}, "view": render_terminal(song)}
 
