@@ -30,17 +30,12 @@ def action_context(*, out: Path | None = None, label: str | None = None, drafter
 
 def song_state(file: Path | None, *, title_from_file: bool = False):
     """The state a command starts from: the song in `file` (or none)."""
-    from dataclasses import replace
-
-    from ..tokenization.files import read_song
+    from ..tokenization.files import read_named_song, read_song
     from ..tools.actions.state import SongState
 
     if file is None:
         return SongState()
-    song = read_song(file)
-    if title_from_file and song.title == "Untitled":
-        song = replace(song, title=file.stem)
-    return SongState(song=song)
+    return SongState(song=read_named_song(file) if title_from_file else read_song(file))
 
 
 def echo_files(files: dict[str, str]) -> None:

@@ -39,21 +39,14 @@ def invoke(name: str, pairs: list[str], *, file: Path | None = None, out: Path |
     """Run tool `name` on the song in `file` with NAME=VALUE arguments; the Outcome.
 
     `table` (name -> (action, argument model)) defaults to the contract's tools and their actions."""
-    from pydantic import ValidationError
-
     from ..tools.errors import ToolError
-    from .toolkit import action_table
+    from .toolkit import action_table, checked_args
 
     table = table if table is not None else action_table()
     if name not in table:
         raise ToolError(f"unknown tool {name!r}; known tools: {', '.join(table)}")
     action, schema = table[name]
-    try:
-        values = schema(**parse_pairs(pairs)).model_dump(exclude_none=True)
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "arguments"
-        raise ToolError(f"{name}: {where}: {first['msg']}") from None
+    values = checked_args(name, schema, parse_pairs(pairs))
     label = file.stem.lower() if file is not None else None
     return action(song_state(file, title_from_file=True), action_context(out=out, label=label), **values)
 

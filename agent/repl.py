@@ -239,12 +239,10 @@ def _load(session: Session, args: list[str], *, echo: Echo, **_: Any) -> None:
     if path.suffix.lower() == ".json":
         _load_session_file(session, path, echo)
         return
-    from ..tokenization.files import read_song
+    from ..tokenization.files import read_named_song
     from ..tokenization.view import header_line
 
-    song = read_song(path)
-    if song.title == "Untitled":
-        song = replace(song, title=path.stem)
+    song = read_named_song(path)
     session.state = with_song(session.state, song, {"source": str(path.resolve())})
     command_turn(session, f"/load {path}", reply=f"loaded {header_line(song)}")
     echo(f"loaded {header_line(song)}")

@@ -21,6 +21,7 @@ from typing import Any
 from .. import prompts
 from ..tokenization.styles import STYLE_NAMES
 from .errors import AgentError
+from ..tools.actions.base import plain_stem
 from ..tools.actions.models import Models
 from ..tools.actions.state import SongState, song_summary, state_from_dict, state_to_dict
 from .store import SessionStore
@@ -127,7 +128,7 @@ class Session:
 
     def file_stem(self, what: str) -> str:
         """'003-melody-irish-jig-s42': the turn number, what it is, unique in the output folder."""
-        base = f"{self.index:03d}-" + (re.sub(r"[^A-Za-z0-9#]+", "-", what).strip("-").replace("#", "s") or "song")
+        base = f"{self.index:03d}-" + plain_stem(what)
         stem, n = base, 2
         while self.out_dir.is_dir() and any(self.out_dir.glob(f"{glob_escape(stem)}.*")):
             stem, n = f"{base}-{n}", n + 1

@@ -84,17 +84,28 @@ class CallOutcome:
     artifact: dict[str, Any]
 
 
-def call_tool(session, name: str, args: dict[str, Any] | None = None, *, table: Mapping | None = None) -> CallOutcome:
-    """Run a tool by name for a slash command; errors become a failed outcome, like in the agent."""
+def checked_args(name: str, schema: Any, args: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A call's arguments checked by the tool's argument model (None-valued ones dropped);
+    a ToolError that names the first bad argument."""
     from pydantic import ValidationError
 
-    function, schema = (table or TOOLS)[name]
+    from ..tools.errors import ToolError
+
     try:
-        values = schema(**(args or {})).model_dump(exclude_none=True)
+        return schema(**(args or {})).model_dump(exclude_none=True)
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "arguments"
-        return CallOutcome(False, f"{name}: {where}: {first['msg']}", {})
+        raise ToolError(f"{name}: {where}: {first['msg']}") from None
+
+
+def call_tool(session, name: str, args: dict[str, Any] | None = None, *, table: Mapping | None = None) -> CallOutcome:
+    """Run a tool by name for a slash command; errors become a failed outcome, like in the agent."""
+    function, schema = (table or TOOLS)[name]
+    try:
+        values = checked_args(name, schema, args)
+    except TunesmithError as err:
+        return CallOutcome(False, str(err), {})
     try:
         content, artifact = _guarded(session, name, function, values)
     except _ToolFailed as err:

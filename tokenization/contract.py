@@ -12,7 +12,7 @@ from __future__ import annotations
 import string
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -28,9 +28,6 @@ _TOOL_KEYS = frozenset({"task", "code", "weight", "args", "summary", "summary_pr
 
 class ContractError(TokenizationError):
     """The tool contract is malformed (a bug in prompts/tools.toml, not a user error)."""
-
-
-_NO_DEFAULT: Any = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,10 +128,6 @@ class Contract:
     def stated_fields(self) -> frozenset[str]:
         """Arguments the embedded chat passes only with a value the message states."""
         return frozenset(a.name for t in self.tools.values() for a in t.args if a.stated)
-
-    def with_tool(self, tool: Tool) -> Contract:
-        """The contract with one more tool (or one replaced): tests add a throwaway tool so."""
-        return replace(self, tools={**self.tools, tool.name: tool})
 
 
 def vocabulary(name: str) -> tuple[str, ...]:

@@ -213,6 +213,13 @@ def _read_abc(data: bytes, *, name: str, tune: int, max_notes: int) -> Song:
     return _to_song(stream, name=name, title=None, max_notes=max_notes)
 
 
+def read_named_song(path: str | Path) -> Song:
+    """read_song, titled with the file's name when the file gives no title (what /load and the
+    CLI's chords show over the chart)."""
+    song = read_song(path)
+    return replace(song, title=Path(path).stem) if song.title == "Untitled" else song
+
+
 def read_song(path: str | Path, *, max_bytes: int = MAX_BYTES, max_notes: int = MAX_NOTES, tune: int = 1) -> Song:
     """Read the melody (and chord symbols and lyrics, where the format has them) of a music file.
 

@@ -19,8 +19,6 @@ def recommend_chords(state: SongState, ctx: Context, *, per: str | None = None, 
     for the key and mood.  A key, mode or mood given here also becomes the settings."""
     from ..chords import recommend as chords
 
-    if k < 1:
-        raise ToolError(f"k must be at least 1, not {k}")
     if mood or key or mode:
         state = update_settings(state, mood=mood, key=key, mode=mode, adapters=ctx.models.adapters())
     style = style or (state.style if state.style in STYLE_NAMES else None)  # not a person's own adapter
