@@ -18,6 +18,7 @@ from .cli_chords import chords
 from .cli_corpus import corpus_app
 from .cli_demo import demo
 from .cli_harmony import harmony_app
+from .cli_lm import lm_app
 from .cli_lyrics import lyrics
 from .cli_text import text_app
 from .cli_train import train_app
@@ -35,6 +36,7 @@ app.add_typer(corpus_app, name="corpus")
 app.add_typer(harmony_app, name="harmony")
 app.add_typer(train_app, name="train")
 app.add_typer(text_app, name="text")
+app.add_typer(lm_app, name="lm")
 register_music_commands(app)
 app.command()(chords)
 app.command()(lyrics)

@@ -55,12 +55,12 @@ def enable_history(path: Path) -> None:
 
 
 def _start(model: str | None, out: Path | None, *, session_id: str | None = None, resume: bool = False):
-    from .session import Resources, new_session, new_session_id, open_session
+    from .session import new_session, new_session_id, open_session
     from .store import SessionStore
 
     config = load_config(overrides={"model": model, "out_dir": out})
     store = SessionStore(config.sessions_db)
-    resources = Resources(config.default_checkpoint, user_styles=config.user_styles)
+    resources = config.models()
     if session_id or resume:
         return config, open_session(store, session_id, resources=resources, model=model)
     new_id = new_session_id()
@@ -132,7 +132,6 @@ def batch(
     Exit codes: 0 all ran; 1 some prompt failed or a line was malformed; 2 usage error; 3 the chat model is unavailable (resume later); 130 interrupted (resume by running it again).
     """
     from .batch import run_batch
-    from .session import Resources
 
     config = load_config(overrides={"model": model})
 
@@ -142,7 +141,7 @@ def batch(
         detail = record["error"] or f"{len(record['tool_calls'])} tool call(s), {record['seconds']:.1f}s"
         typer.echo(f"{mark} {what}: {detail}", err=True)
 
-    summary = run_batch(file, out, jobs=jobs, model=config.model, resources=Resources(config.default_checkpoint, user_styles=config.user_styles),
+    summary = run_batch(file, out, jobs=jobs, model=config.model, resources=config.models(),
                         on_result=progress)
     typer.echo(f"{summary.ok} ok, {summary.failed} failed, {summary.malformed} malformed, {summary.skipped} done "
                f"before; {summary.seconds:.1f}s; results in {summary.results}", err=True)

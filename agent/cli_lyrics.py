@@ -46,7 +46,7 @@ def lyrics(
     melisma: Annotated[str | None, typer.Option(help="Let one syllable hold over several notes: 'auto' (short passing notes) or note numbers like 4,9.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed; the same seed gives the same lyrics.")] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (default ./tunesmith-out).")] = None,
-    drafter: Annotated[str, typer.Option(help="Who drafts the lines: auto (a configured bigger LLM, else the model's lyrics adapter), llm, model, or rules (the non-neural drafters).")] = "auto",
+    drafter: Annotated[str, typer.Option(help="Who drafts the lines: auto (a configured bigger LLM, else the pretrained language model), llm, model (the pretrained language model, Gemma 3 270M), or rules (the non-neural drafters).")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print the lines and their scores as JSON.")] = False,
 ) -> None:
     """Write lyrics that fit a melody: one syllable per note, stress on strong beats (English) or tones

@@ -21,10 +21,9 @@ FILE_HELP = "A melody as MIDI (.mid), MusicXML (.musicxml/.xml/.mxl) or ABC (.ab
 def action_context(*, out: Path | None = None, label: str | None = None, drafter=None):
     """The Context of a one-shot command: config's folders and model, plain file names."""
     from ..tools.actions import Context
-    from ..tools.actions.models import Models
 
     config = load_config(overrides={"out_dir": out})
-    return Context(models=Models(config.default_checkpoint, user_styles=config.user_styles), out_dir=config.out_dir,
+    return Context(models=config.models(progress=lambda text: typer.echo(text, err=True)), out_dir=config.out_dir,
                    label=label, drafter=drafter)
 
 

@@ -22,7 +22,7 @@ from ..finetune.recipe import Recipe, load_recipe
 
 # step -> the command that runs it, as (group, command name)
 COMMANDS = {"pretrain": ("train", "pretrain"), "adapter": ("train", "adapter"), "harmony": ("train", "harmony"),
-            "lyrics": ("text", "train-lyrics"), "chat": ("train", "chat"), "router": ("train", "router"),
+            "lyrics": ("text", "train-lyrics"), "lyrics-lm": ("train", "lyrics-lm"), "chat": ("train", "chat"), "router": ("train", "router"),
             "profiles": ("train", "profiles"), "export": ("train", "export")}
 
 
@@ -50,6 +50,8 @@ class Plan:
             return adapter_run(params["name"], params["run"]) / "config.json", params["name"]
         if step == "export":
             return Path(params["out"]) / "manifest.json", "checkpoint"
+        if step == "lyrics-lm":  # out is checkpoints/default/lm/lyrics
+            return Path(params["out"]).parents[1] / "manifest.json", "lyrics_lm"
         if step == "profiles":
             return Path(params["out"]).parent / "manifest.json", "style_profiles"
         return Path(params["base"]) / "manifest.json", step

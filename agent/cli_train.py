@@ -192,6 +192,43 @@ def router_command(
     typer.echo(f"router: {path}")
 
 
+@train_app.command("lyrics-lm")
+def lyrics_lm_command(
+    base: str = typer.Option("gemma3-270m", help="The pretrained base (finetune/lm/bases.toml)."),
+    cache: str = typer.Option("~/.cache/tunesmith", help="Where the converted base is cached."),
+    text: str = typer.Option("data/text", help="The verse corpus from `tunesmith text build`."),
+    work: str = typer.Option("~/.cache/tunesmith/train-lyrics-lm", help="Resumable state (state.pt)."),
+    out: str = typer.Option("checkpoints/default/lm/lyrics", help="Where the adapter and train.json go."),
+    minutes: float = typer.Option(40.0, help="Training time budget."),
+    threads: int = typer.Option(2, help="CPU threads."),
+    seed: int = typer.Option(0, help="Seed of the data order, LoRA init and dropout."),
+    lr: float = typer.Option(3e-4, help="Learning rate (after warmup, constant)."),
+    warmup: int = typer.Option(10, help="Warmup steps."),
+    weight_decay: float = typer.Option(0.0, help="AdamW weight decay."),
+    clip: float = typer.Option(1.0, help="Gradient norm clip."),
+    batch: int = typer.Option(6, help="Passages (1-4 lines) per forward pass."),
+    accum: int = typer.Option(2, help="Forward passes per optimizer step."),
+    rank: int = typer.Option(8, help="LoRA rank."),
+    alpha: int = typer.Option(16, help="LoRA alpha."),
+    dropout: float = typer.Option(0.05, help="LoRA dropout."),
+    targets: list[str] = typer.Option(["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+                                      "--targets", help="LoRA target modules; repeatable."),
+    zh_share: float = typer.Option(0.3, help="Share of Chinese passages."),
+    vocab: str = typer.Option("targets", help="Training softmax over the target lines' tokens, or 'full'."),
+    held_out: int = typer.Option(100, help="Held-out passages per language for the before/after loss."),
+    save_every: float = typer.Option(5.0, help="Minutes between resumable checkpoints."),
+    log_every: int = typer.Option(10, help="Steps between progress lines."),
+    steps: int = typer.Option(0, help="Stop after this many steps (0: only the time budget)."),
+    resume: bool = typer.Option(False, "--resume/--no-resume", help="Continue from WORK/state.pt."),
+) -> None:
+    """Train the lyrics LoRA on the pretrained base (finetune/lm/train_lora.py)."""
+    from ..finetune.lm.train_lora import TrainConfig, train
+
+    values = dict(locals())
+    summary = train(TrainConfig.from_options(values), log=typer.echo)
+    typer.echo(f"adapter: {out} ({summary['adapter_bytes'] / 1e6:.1f} MB), held-out loss {summary['held_out_loss']}")
+
+
 @train_app.command("profiles")
 def profiles_command(
     corpus: Path = typer.Option(Path("data/corpus"), help="Folder with train.jsonl (tunesmith corpus build)."),

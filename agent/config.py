@@ -5,6 +5,8 @@ Environment variables:
   TUNESMITH_MODEL        chat model spec (default "embedded")
   TUNESMITH_CHECKPOINTS  folder holding the shipped model (default: checkpoints/ beside the code)
   TUNESMITH_OUT          default output folder for one-shot commands (default ./tunesmith-out)
+  TUNESMITH_CACHE        where the pretrained language model is converted once (default $XDG_CACHE_HOME/tunesmith
+                         or ~/.cache/tunesmith)
 """
 
 from __future__ import annotations
@@ -28,10 +30,18 @@ class Config:
     model: str
     checkpoints: Path
     out_dir: Path
+    cache: Path = Path("~/.cache/tunesmith").expanduser()
 
     @property
     def default_checkpoint(self) -> Path:
         return self.checkpoints / "default"
+
+    def models(self, *, progress=None):
+        """The lazy model provider of one command (`tools.actions.models.Models`); `progress`
+        hears about slow one-time work (converting the pretrained model on first use)."""
+        from ..tools.actions.models import Models
+
+        return Models(self.default_checkpoint, user_styles=self.user_styles, lm_cache=self.cache, progress=progress)
 
     @property
     def user_styles(self) -> Path:
@@ -64,6 +74,8 @@ def load_config(*, overrides: Mapping[str, object] | None = None, environ: Mappi
         model=str(pick("model", "TUNESMITH_MODEL", "embedded")),
         checkpoints=Path(str(pick("checkpoints", "TUNESMITH_CHECKPOINTS", SOURCE_ROOT / "checkpoints"))).expanduser(),
         out_dir=Path(str(pick("out_dir", "TUNESMITH_OUT", "tunesmith-out"))).expanduser(),
+        cache=Path(str(pick("cache", "TUNESMITH_CACHE",
+                            Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tunesmith"))).expanduser(),
     )
 
 

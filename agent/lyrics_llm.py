@@ -63,7 +63,7 @@ class LLMDrafter:
 
     def draft_line(self, *, theme: str, syllables: int, stress_pattern: str, rhyme_with: str | None,
                    lang: str, seed: int, contour: str = "",
-                   previous: str = "") -> list[str]:
+                   previous: str = "", verse: tuple[str, ...] = ()) -> list[str]:
         prompt = self.prompt(theme=theme, syllables=syllables, stress_pattern=stress_pattern,
                              rhyme_with=rhyme_with, lang=lang, contour=contour, previous=previous)
         try:

@@ -127,10 +127,9 @@ def _embedded(resources: Any) -> Any:
 
     if resources is None:
         from .config import load_config
-        from .session import Resources
 
         config = load_config()
-        resources = Resources(config.default_checkpoint, user_styles=config.user_styles)
+        resources = config.models()
     if CHAT_ADAPTER not in resources.adapters():
         where = f"the checkpoint {resources.checkpoint}" if resources.checkpoint is not None else "no checkpoint"
         raise ModelUnavailableError(

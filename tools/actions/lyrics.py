@@ -20,7 +20,7 @@ def write_lyrics(state: SongState, ctx: Context, *, theme: str, lang: str | None
                  drafter: str = "auto") -> Outcome:
     """Lyrics on `theme` for the current melody.  The language is the one asked for, else Chinese
     for a theme in Chinese characters, else English.  `drafter`: auto (the configured bigger LLM,
-    else the lyrics adapter, else the rules), llm, model or rules."""
+    else the pretrained language model, else the rules), llm, model (the pretrained LM) or rules."""
     from ...finetune.chat.mentions import has_han
     from ..lyrics.sheet import add_extenders
     from ..lyrics.write import write_lyrics as fit_lyrics
@@ -33,12 +33,22 @@ def write_lyrics(state: SongState, ctx: Context, *, theme: str, lang: str | None
     if choice == "llm" and llm is None:
         raise ToolError("the llm drafter needs a bigger chat model (--model on chat, TUNESMITH_MODEL or config.toml: "
                         "ollama:NAME, openai:NAME@URL or hf:/path)")
-    runtime = None if choice == "rules" or llm is not None else ctx.models.runtime_with(LYRICS_ADAPTER)
     why = None
-    if runtime is None and llm is None and choice != "rules":
-        why = ctx.models.missing(LYRICS_ADAPTER)
-        if choice == "model":
-            raise ToolError(f"{why}: the model drafter needs it")
+    runtime = None
+    if llm is None and choice in ("auto", "model"):
+        why = ctx.models.lm_missing()
+        if why is None:
+            from ..lyrics.pretrained import PretrainedDrafter
+
+            llm = PretrainedDrafter(ctx.models.lyrics_lm())
+        elif choice == "model":
+            raise ToolError(f"the model drafter needs the pretrained language model: {why}")
+        else:
+            runtime = ctx.models.runtime_with(LYRICS_ADAPTER)  # the old embedded adapter, until it is removed
+            if runtime is not None:
+                why = None
+            elif ctx.models.lm_settings() is None:
+                why = ctx.models.missing(LYRICS_ADAPTER)
     lang = (lang or ("zh" if has_han(theme) else "en")).strip().lower()
     result = fit_lyrics(song, theme=theme, lang=lang, rhyme=rhyme or "AABB", seed=seed, melisma=melisma,
                         drafter=llm, runtime=runtime)

@@ -7,6 +7,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from ..errors import ToolError
+
 
 class Models:
     """The checkpoint's runtime (base + adapters), plus the person's own style adapters.
@@ -14,8 +16,13 @@ class Models:
     Loading is lazy so that commands which need no model (analyze, slash commands) start fast;
     the runtime's adapters are used through `Runtime.session`, which holds the runtime's lock."""
 
-    def __init__(self, checkpoint: Path | None, *, loader: Any = None, user_styles: Path | None = None) -> None:
+    def __init__(self, checkpoint: Path | None, *, loader: Any = None, user_styles: Path | None = None,
+                 lm_cache: Path | None = None, lm_loader: Any = None, progress: Any = None) -> None:
         self.checkpoint = Path(checkpoint) if checkpoint is not None else None
+        self.lm_cache = Path(lm_cache) if lm_cache is not None else None  # where the pretrained LM is converted
+        self._lm_loader = lm_loader  # tests pass a tiny model's loader
+        self._lm: Any = None
+        self.progress = progress  # told about one-time slow work (the first conversion of the LM)
         self.user_styles = Path(user_styles) if user_styles is not None else None  # `tunesmith adapt` output
         self._loader = loader
         self._runtime: Any = None
@@ -60,3 +67,69 @@ class Models:
     @property
     def profiles_path(self) -> Path | None:
         return self.checkpoint / "style_profiles.json" if self.checkpoint is not None else None
+
+    def lm_settings(self) -> dict | None:
+        """The checkpoint's `lm/base.json` (which pretrained base, int8 or not); None without one."""
+        import json
+
+        path = self.checkpoint / "lm" / "base.json" if self.checkpoint is not None else None
+        if path is None or not path.is_file():
+            return None
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise ToolError(f"cannot read {path}: {err}") from err
+
+    @property
+    def lyrics_adapter(self) -> Path | None:
+        """The lyrics LoRA of the pretrained LM that `lm/base.json` names (`lyrics_adapter`, a
+        folder beside it), or None when it names none."""
+        name = (self.lm_settings() or {}).get("lyrics_adapter")
+        if not name or self.checkpoint is None:
+            return None
+        folder = self.checkpoint / "lm" / str(name)
+        if not (folder / "adapter_config.json").is_file():
+            raise ToolError(f"{self.checkpoint / 'lm' / 'base.json'} names the lyrics adapter {name!r}, "
+                            f"but {folder} holds none")
+        return folder
+
+    def lm_missing(self) -> str | None:
+        """Why the pretrained LM cannot be used, in words for the person; None when it can."""
+        if self._lm is not None or self._lm_loader is not None:
+            return None
+        settings = self.lm_settings()
+        if settings is None:
+            return f"the model in {self.checkpoint} has no pretrained language model (lm/base.json)"
+        if self.lm_cache is None:
+            return "no cache folder for the pretrained language model"
+        from ...finetune.errors import ModelError
+        from ...finetune.lm.base import get_base, package_dir
+
+        try:
+            package_dir(get_base(settings.get("base", "")))
+        except ModelError as err:
+            return str(err)
+        return None
+
+    def lyrics_lm(self) -> Any:
+        """The pretrained LM for lyrics (base + the lyrics LoRA when shipped), loaded once."""
+        if self._lm is not None:
+            return self._lm
+        with self._loading:
+            if self._lm is None:
+                if self._lm_loader is not None:
+                    self._lm = self._lm_loader()
+                else:
+                    from ...finetune.lm.base import converted_dir, get_base, load_lean
+                    from ..lyrics.pretrained import LyricsLM
+
+                    why = self.lm_missing()
+                    if why is not None:
+                        raise ToolError(why)
+                    settings = self.lm_settings() or {}
+                    adapter, spec = self.lyrics_adapter, get_base(settings.get("base", ""))
+                    lean = load_lean(spec, self.lm_cache, adapter=adapter, int8=bool(settings.get("int8", True)),
+                                     progress=self.progress)
+                    self._lm = LyricsLM(lean, label=f"{spec.name} + lyrics LoRA" if adapter else f"{spec.name} (base)",
+                                        cache=converted_dir(spec, self.lm_cache))
+            return self._lm

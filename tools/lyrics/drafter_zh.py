@@ -93,7 +93,7 @@ class PoetryDrafter:
 
     def draft_line(self, *, theme: str, syllables: int, stress_pattern: str, rhyme_with: str | None,
                    lang: str = "zh", seed: int = 0, contour: str = "",
-                   previous: str = "") -> list[str]:
+                   previous: str = "", verse: tuple[str, ...] = ()) -> list[str]:
         if lang != "zh":
             raise ValueError("PoetryDrafter writes Mandarin only")
         m = self._build()

@@ -4,7 +4,8 @@
 drafter may be imperfect; the lyrics adapter (`lyrics_model`) and a bigger LLM (`agent.lyrics_llm`) plug in here.
 What a drafter receives per line: the theme, the syllable count, the stress pattern (one digit
 per note, 4 = downbeat … 0 = weakest), the word or character to rhyme with (or None), the
-language, a seed, and the melody's steps in semitones ('+2 -1 0').
+language, a seed, the melody's steps in semitones ('+2 -1 0'), the line before (`previous`) and
+every line of the verse so far (`verse`).
 
 * `LexiconDrafter` (English) fills a small phrase grammar with words from the themed table in
   `lyrics_lexicon`, placing each word where its CMUdict stress fits the beats and ending on a
@@ -30,7 +31,7 @@ class Drafter(Protocol):
 
     def draft_line(self, *, theme: str, syllables: int, stress_pattern: str, rhyme_with: str | None,
                    lang: str, seed: int, contour: str = "",
-                   previous: str = "") -> list[str]: ...
+                   previous: str = "", verse: tuple[str, ...] = ()) -> list[str]: ...
 
 
 def _strengths(stress_pattern: str) -> tuple[float, ...]:
@@ -132,7 +133,7 @@ class LexiconDrafter:
 
     def draft_line(self, *, theme: str, syllables: int, stress_pattern: str, rhyme_with: str | None,
                    lang: str = "en", seed: int = 0, contour: str = "",
-                   previous: str = "") -> list[str]:
+                   previous: str = "", verse: tuple[str, ...] = ()) -> list[str]:
         if lang != "en":
             raise ValueError("LexiconDrafter writes English only")
         rng = random.Random(seed)

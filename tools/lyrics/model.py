@@ -121,7 +121,7 @@ class ModelDrafter:
 
     def draft_line(self, *, theme: str, syllables: int, stress_pattern: str, rhyme_with: str | None,
                    lang: str, seed: int, contour: str = "",
-                   previous: str = "") -> list[str]:
+                   previous: str = "", verse: tuple[str, ...] = ()) -> list[str]:
         from ...finetune.text.adapter import generate_text, score_text
 
         if lang not in ("en", "zh"):

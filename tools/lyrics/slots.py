@@ -171,6 +171,10 @@ def _break_scores(melody: Melody) -> list[float]:
             score += 0.5
             if round(next_onset / melody.bar_length) % 2 == 0:
                 score += 0.5
+            elif score < 10:
+                score -= 1.5  # songs phrase in two-bar units: a long note in an odd bar is a breath, not a line end
+        elif score < 10:
+            score -= 1.0  # nor does a line end inside a bar, unless a rest ends it there
         scores.append(score)
     return scores
 

@@ -109,7 +109,8 @@ def _check(text: str, phrase: Phrase, lang: str, rhyme_with: str | None) -> Line
 
 
 def _default_drafter(lang: str, runtime=None) -> Drafter:
-    """The embedded model's lyrics adapter when the runtime has it, else the non-neural drafters."""
+    """The old embedded lyrics adapter when the runtime has it, else the non-neural drafters (the
+    action layer passes the pretrained LM's drafter as `drafter` when it is installed)."""
     from .model import ModelDrafter, has_lyrics_adapter
 
     if has_lyrics_adapter(runtime):
@@ -174,7 +175,8 @@ def write_lyrics(melody_or_song: Melody | Song, *, theme: str, lang: str = "en",
                 texts = drafter.draft_line(theme=theme, syllables=phrase.syllables,
                                            stress_pattern=phrase.stress_pattern(), rhyme_with=rhyme_with,
                                            lang=lang, seed=line_seed % (1 << 63), contour=phrase.contour(),
-                                           previous=lines[i - 1].text if i and lines[i - 1] else "")
+                                           previous=lines[i - 1].text if i and lines[i - 1] else "",
+                                           verse=tuple(line.text for line in lines[:i] if line is not None))
             except ValueError as err:
                 raise ToolError(f"the drafter {getattr(drafter, 'name', '?')} failed: {err}") from err
             drafts += 1

@@ -1,0 +1,55 @@
+"""`tunesmith lm prepare|info`: the pretrained language model under the lyrics.
+
+`prepare` converts the base's GGUF (from its installed package, hash-checked) once into the cache
+folder, so the first `tunesmith lyrics` does not wait for it; `make setup` runs it.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from .config import load_config
+
+lm_app = typer.Typer(help="The pretrained language model: convert it once, show what is installed.",
+                     no_args_is_help=True)
+
+
+@lm_app.command("prepare")
+def prepare_command(
+    base: str = typer.Option("", help="Base model name from finetune/lm/bases.toml (default: the checkpoint's)."),
+) -> None:
+    """Convert the pretrained base once into the cache (about a minute; later runs do nothing)."""
+    from ..finetune.lm.base import ensure_converted, get_base, is_converted
+
+    config = load_config()
+    spec = get_base(base or (config.models().lm_settings() or {}).get("base", "") or "gemma3-270m")
+    if is_converted(spec, config.cache):
+        typer.echo(f"{spec.name}: already converted in {config.cache}")
+        return
+    folder = ensure_converted(spec, config.cache, progress=typer.echo)
+    typer.echo(f"{spec.name}: converted into {folder}")
+
+
+@lm_app.command("info")
+def info_command() -> None:
+    """Which base models are known, installed and converted, with their licences."""
+    from ..finetune.errors import ModelError
+    from ..finetune.lm.base import bases, converted_dir, is_converted, package_dir, terms_file
+
+    config = load_config()
+    models = config.models()
+    chosen = (models.lm_settings() or {}).get("base")
+    for name, spec in bases().items():
+        try:
+            where = str(package_dir(spec))
+        except ModelError:
+            where = f"not installed ({spec.install_hint})"
+        state = f"converted in {converted_dir(spec, config.cache)}" if is_converted(spec, config.cache) else "not converted"
+        mark = " (used by the shipped model)" if name == chosen else ""
+        typer.echo(f"{name}{mark}: {', '.join(spec.languages)}; licence: {spec.licence}")
+        typer.echo(f"  package: {where}; {state}")
+        terms = terms_file(spec) if "not installed" not in where else None
+        if terms is not None:
+            typer.echo(f"  terms: {terms}")
+    adapter = models.lyrics_adapter
+    typer.echo(f"lyrics LoRA: {adapter if adapter else 'none shipped (the base drafts alone)'}")
