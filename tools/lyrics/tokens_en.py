@@ -68,7 +68,8 @@ class Trie:
         return found
 
 
-SECTION_WORDS = frozenset("verse chorus refrain bridge intro outro lyrics title".split())  # labels, not a line's start
+# the prompt's labels: a line that says them is the model copying the header ("Song lyrics I left")
+SECTION_WORDS = frozenset("verse chorus refrain intro outro lyrics title".split())
 STOPS = (",", ".", "!", "?")  # a line may close with one before its newline, as sung lines are written
 SHORT_WORDS = frozenset("a i o am an as at be by do go he if in is it me my no of oh on or so to up us we".split())
 
@@ -155,9 +156,12 @@ class EnglishTokens:
                 self.spelling[word] = (tuple(a), starts)
         self.word_class = {w: c for w, c in self.word_class.items() if w in self.spelling}
         self.inner, self.start = Trie(), Trie()
+        for word in SECTION_WORDS:
+            self.spelling.pop(word, None)
+            self.word_class.pop(word, None)
         for word, (inner_ids, start_ids) in self.spelling.items():
             self.inner.add(inner_ids, word, self.word_class[word])
-            for ids in start_ids if word not in SECTION_WORDS else ():
+            for ids in start_ids:
                 self.start.add(ids, word, self.word_class[word])
         stops = [tokenizer.encode(mark, add_special_tokens=False) for mark in STOPS]
         self.stops = frozenset(ids[0] for ids in stops if len(ids) == 1 and ids[0] != unknown)
@@ -166,7 +170,7 @@ class EnglishTokens:
         sizes = Counter(p for parts in self._rhymes.values() for p in parts)
         self.line_ends = frozenset(w for w, parts in self._rhymes.items()
                                    if w not in WEAK_ENDINGS and any(sizes[p] > 3 for p in parts))
-        self.never_last = WEAK_ENDINGS | {w for w in CONTRACTIONS if not w.endswith("n't")}  # "…like you're"
+        self.never_last = WEAK_ENDINGS | {"i"} | {w for w in CONTRACTIONS if not w.endswith("n't")}  # "…like you're"
         self._finals: dict[tuple, tuple[Trie, Trie]] = {}
 
     def syllables(self, word: str) -> int:
