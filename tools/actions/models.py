@@ -106,7 +106,7 @@ class Models:
         from ...finetune.lm.base import get_base, package_dir
 
         try:
-            package_dir(get_base(settings.get("base", "")))
+            package_dir(get_base(settings.get("base")))
         except ModelError as err:
             return str(err)
         return None
@@ -127,7 +127,7 @@ class Models:
                     if why is not None:
                         raise ToolError(why)
                     settings = self.lm_settings() or {}
-                    adapter, spec = self.lyrics_adapter, get_base(settings.get("base", ""))
+                    adapter, spec = self.lyrics_adapter, get_base(settings.get("base"))
                     lean = load_lean(spec, self.lm_cache, adapter=adapter, int8=bool(settings.get("int8", True)),
                                      progress=self.progress)
                     self._lm = LyricsLM(lean, label=f"{spec.name} + lyrics LoRA" if adapter else f"{spec.name} (base)",

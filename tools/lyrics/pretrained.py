@@ -129,7 +129,8 @@ class PretrainedDrafter:
     def name(self) -> str:
         return self.lm.label
 
-    def constraint(self, *, lang: str, stress_pattern: str, rhyme_with: str | None, contour: str, syllables: int):
+    def constraint(self, *, lang: str, stress_pattern: str, rhyme_with: str | None, steps: list[int]):
+        """The token constraint of one phrase (`steps`: the melody's semitone steps, for the tones)."""
         end = self.lm.newline()
         if lang == "en":
             from .tokens_en import EnglishTokenLine
@@ -137,7 +138,6 @@ class PretrainedDrafter:
             return EnglishTokenLine(self.lm.lexicon("en"), _strengths(stress_pattern), end=end, rhyme_with=rhyme_with)
         from .tokens_zh import MandarinTokenLine
 
-        steps = [int(x) for x in contour.split()] if contour else [0] * (syllables - 1)
         target = zh.han_chars(rhyme_with)[-1:] if rhyme_with else []
         strict = MandarinTokenLine(self.lm.lexicon("zh"), steps, end=end, rhyme_with=target[0] if target else None,
                                    min_agreement=self.zh_agreement)
@@ -150,8 +150,8 @@ class PretrainedDrafter:
                    verse: tuple[str, ...] = ()) -> list[str]:
         if lang not in ("en", "zh"):
             raise ValueError(f"the pretrained LM drafts en or zh here, not {lang!r}")
-        line = self.constraint(lang=lang, stress_pattern=stress_pattern, rhyme_with=rhyme_with,
-                               contour=contour, syllables=syllables)
+        steps = [int(x) for x in contour.split()] if contour else [0] * (syllables - 1)
+        line = self.constraint(lang=lang, stress_pattern=stress_pattern, rhyme_with=rhyme_with, steps=steps)
         if not line.possible:
             return []
         verse = verse or ((previous,) if previous else ())
@@ -160,14 +160,12 @@ class PretrainedDrafter:
         rows = self.lm.lexicon(lang).rows | {line.end}
         earlier = [lean.encode(text, bos=False)[-64:] for text in verse]  # as the prompt spells them: after a newline
         used = {t for ids in earlier for t in ids if t in rows and self._content(t, lang)}
-        words = self.lm.lexicon(lang).pieces if lang == "zh" else {}
-        allowed = _no_copy(line, earlier, long_tokens=frozenset(t for t, text in words.items() if len(text) > 1))
+        allowed = _no_copy(line, earlier, long_tokens=self.lm.lexicon(lang).words if lang == "zh" else frozenset())
         drafts = lean.sample(prompt, allowed=lambda k, toks: allowed(toks), rows=rows, end=line.end,
                              count=self.candidates, max_new=3 * syllables + 4, seed=seed,
                              temperature=self.temperature, top_k=self.top_k,
                              penalty=dict.fromkeys(used, self.repeat_penalty))
         hints = theme_hints(theme, lang)
-        steps = [int(x) for x in contour.split()] if contour else [0] * (syllables - 1)
         pitches = [sum(steps[:k]) for k in range(len(steps) + 1)]
         scored: dict[str, float] = {}
         for draft in drafts:
@@ -199,10 +197,8 @@ def _no_copy(line, earlier: list[list[int]], n: int = 3, long_tokens: frozenset[
         if tokens not in memo:
             options = line(tokens)
             banned = {g[-1] for g in grams if len(tokens) >= n - 1 and g[:-1] == tokens[len(tokens) - n + 1:]}
-            if len(tokens) >= 2 and tokens[-1] == tokens[-2]:
-                banned.add(tokens[-1])  # 'far far' may be sung, 'far far far' is a stuck model
-            counts = Counter(tokens)
-            banned |= {t for t, c in counts.items() if c >= 2 or c >= 1 and t in long_tokens}
+            # 'far far' may be sung, 'far far far' is a stuck model; a Chinese word once per line
+            banned |= {t for t, c in Counter(tokens).items() if c >= 2 or t in long_tokens}
             if len(tokens) == 1:
                 banned |= {o[1] for o in openings if o[0] == tokens[0]}
             kept = options - banned if banned & options else options

@@ -301,6 +301,3 @@ class EnglishTokenLine:
             self._allowed[key] = (self.lex.inner.options(0, self.inner_mask[used])
                                   | self.final_inner.options(0, self.final_mask[used]))
         return self._allowed[key]
-
-    def text(self, tokenizer: Any, tokens: Iterable[int]) -> str:
-        return tokenizer.decode(list(tokens), skip_special_tokens=True).strip()

@@ -21,22 +21,17 @@ class MandarinTokens:
     """The all-Han tokens of a tokenizer's vocabulary and the characters they are made of."""
 
     def __init__(self, tokenizer: Any, *, max_chars: int = 4) -> None:
-        vocab = tokenizer.get_vocab()
-        pieces = {t: p.lstrip("▁") for p, t in vocab.items()}
-        han = {t: s for t, s in pieces.items() if s and len(s) <= max_chars and len(zh.han_chars(s)) == len(s)}
+        vocab = tokenizer.get_vocab()  # a piece with a word space ('▁') never sits inside Chinese text
+        han = {t: p for p, t in vocab.items() if p and len(p) <= max_chars and len(zh.han_chars(p)) == len(p)}
         self.chars = HanChars.of({c for s in han.values() for c in s})
         crude = [w for w in unsung_words() if zh.han_chars(w)]
         self.pieces = {t: s for t, s in han.items() if all(c in self.chars.tone for c in s)
-                       and not vocab_is_spaced(tokenizer, t) and not any(w in s for w in crude)}
+                       and not any(w in s for w in crude)}
+        self.words = frozenset(t for t, s in self.pieces.items() if len(s) > 1)  # may appear once in a line
         self.groups: dict[tuple[int, ...], list[int]] = defaultdict(list)
         for token, text in sorted(self.pieces.items()):
             self.groups[tuple(self.chars.tone[c] for c in text)].append(token)
         self.rows = frozenset(self.pieces)
-
-
-def vocab_is_spaced(tokenizer: Any, token: int) -> bool:
-    """Whether a token starts with a word space (Chinese text has none)."""
-    return tokenizer.convert_ids_to_tokens(token).startswith("▁")
 
 
 class MandarinTokenLine:
