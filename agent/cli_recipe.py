@@ -5,7 +5,7 @@ hold nothing the command does not take and `--dry-run` shows exactly what would 
 recipe of a call is checked before the first one starts (a typo in the last stage must not
 surface after two hours of the first).  After a run the recipe is noted where the artefact's
 record lives: the run folder's config.json (pretrain, adapter; `export` carries it into the
-manifest) or the checkpoint's manifest.json (export, harmony, lyrics, chat, router, profiles).
+manifest) or the checkpoint's manifest.json (export, harmony, lyrics-lm, chat, router, profiles).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from ..finetune.recipe import Recipe, load_recipe
 
 # step -> the command that runs it, as (group, command name)
 COMMANDS = {"pretrain": ("train", "pretrain"), "adapter": ("train", "adapter"), "harmony": ("train", "harmony"),
-            "lyrics": ("text", "train-lyrics"), "lyrics-lm": ("train", "lyrics-lm"), "chat": ("train", "chat"), "router": ("train", "router"),
+            "lyrics-lm": ("train", "lyrics-lm"), "chat": ("train", "chat"), "router": ("train", "router"),
             "profiles": ("train", "profiles"), "export": ("train", "export")}
 
 
@@ -60,11 +60,10 @@ class Plan:
 def _click_command(step: str) -> Any:
     from typer.main import get_command
 
-    from .cli_text import text_app
     from .cli_train import train_app
 
-    group, name = COMMANDS[step]
-    return get_command(train_app if group == "train" else text_app).commands[name]
+    _, name = COMMANDS[step]  # every step is a `tunesmith train` command
+    return get_command(train_app).commands[name]
 
 
 def command_args(command: Any, options: dict[str, Any], *, recipe: str) -> list[str]:

@@ -4,8 +4,8 @@ reference, on the real songs with lyrics in the music21 corpus.
 
     python -m tunesmith.eval.eval_lyrics --songs 30 --out eval/results/lyrics.json [--drafter rules]
 
-The drafter is the shipped checkpoint's lyrics adapter when it has one (`--drafter rules`: the
-non-neural drafters); each report names it and gives seconds and drafts per line.
+The drafter is the shipped checkpoint's pretrained language model when it is installed (`--drafter
+rules`: the non-neural drafters); each report names it and gives seconds and drafts per line.
 
 References: the English songs in the music21 corpus (Foster, Berlin, Johnson, Beach and
 Liliuokalani, first verse) and the German Bach chorale soprano lines of the corpus records.
@@ -29,7 +29,7 @@ from ..tools.lyrics import en
 from ..tools.lyrics import zh
 from ..tools.errors import ToolError
 from ..tools.lyrics.write import write_lyrics
-from ..tools.lyrics.model import theme_hints
+from ..tools.lyrics.themes import theme_hints
 from ..tools.lyrics.slots import lyric_slots
 
 ENGLISH_SONGS = ("leadSheet/fosterBrownHair.mxl", "leadSheet/berlinAlexandersRagtime.mxl",
@@ -115,7 +115,7 @@ def chorale_reference(paths: list[Path]) -> dict[str, Any]:
     return pooled(rows) | {"chorales": len(rows)}
 
 
-def generated(records: list[dict], *, lang: str, seed: int, rhyme: str, theme: str, runtime=None) -> dict[str, Any]:
+def generated(records: list[dict], *, lang: str, seed: int, rhyme: str, theme: str, drafter=None) -> dict[str, Any]:
     """Write lyrics for each melody and measure them (the fitter's own verdict is not trusted:
     every line is re-measured from the song)."""
     rows, slot_ok, slot_n, rhyme_ok, rhyme_n, agree, control, failures, seconds = [], 0, 0, 0, 0, [], [], [], []
@@ -126,7 +126,7 @@ def generated(records: list[dict], *, lang: str, seed: int, rhyme: str, theme: s
     for k, record in enumerate(records):
         song = record_to_song(record)
         try:
-            result = write_lyrics(song, theme=theme, lang=lang, rhyme=rhyme, seed=seed + k, runtime=runtime)
+            result = write_lyrics(song, theme=theme, lang=lang, rhyme=rhyme, seed=seed + k, drafter=drafter)
         except ToolError as err:
             failures.append(f"{record['id']}: {err}")
             continue
@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rhyme", default="AABB")
     parser.add_argument("--skip-references", action="store_true")
     parser.add_argument("--drafter", choices=("auto", "rules"), default="auto",
-                        help="auto: the checkpoint's lyrics adapter when it has one; rules: the non-neural drafters")
+                        help="auto: the pretrained language model when installed; rules: the non-neural drafters")
     parser.add_argument("--checkpoint", type=Path, default=Path("checkpoints/default"))
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
@@ -195,15 +195,19 @@ def main(argv: list[str] | None = None) -> None:
     english = [r for r in test if r["styles"][0] in EN_STYLES]
     random.Random(args.seed).shuffle(english)
     han = [r for r in test if r["styles"][0] == "chinese-han"][:args.songs]
-    runtime = None
-    if args.drafter == "auto" and (args.checkpoint / "adapters" / "lyrics").is_dir():
-        from ..finetune.runtime import load_runtime
+    drafter = None
+    if args.drafter == "auto":
+        from ..tools.actions.models import Models
 
-        runtime = load_runtime(args.checkpoint)
+        models = Models(args.checkpoint, lm_cache=Path("~/.cache/tunesmith").expanduser())
+        if models.lm_missing() is None:
+            from ..tools.lyrics.pretrained import PretrainedDrafter
+
+            drafter = PretrainedDrafter(models.lyrics_lm())
     report: dict[str, Any] = {
         "generated_en": generated(english[:args.songs], lang="en", seed=args.seed, rhyme=args.rhyme,
-                                  theme="leaving home", runtime=runtime),
-        "generated_zh": generated(han, lang="zh", seed=args.seed, rhyme=args.rhyme, theme="离家", runtime=runtime),
+                                  theme="leaving home", drafter=drafter),
+        "generated_zh": generated(han, lang="zh", seed=args.seed, rhyme=args.rhyme, theme="离家", drafter=drafter),
     }
     if not args.skip_references:
         report["reference_english_songs"] = english_references()

@@ -1,19 +1,21 @@
 """Lyrics side by side: fit and sense of every drafter on the same melodies, themes and seeds.
 
-    python -m tunesmith.eval.eval_lyrics_sense [--quick] [--drafters rules,old,lm,lm-fp32,lm-lora] [--out ...]
+    python -m tunesmith.eval.eval_lyrics_sense [--quick] [--drafters rules,lm,lm-fp32,lm-lora] [--out ...]
 
 Melodies: 8-bar tunes the shipped music model writes for four styles (as `tunesmith melody
 --style S --bars 8 --seed N`); each style has a theme (English and Mandarin), and every melody
 gets an English and a Mandarin lyric from each drafter with the same seed.  Drafters: `rules`
-(LexiconDrafter / PoetryDrafter), `old` (the embedded lyrics adapter), `lm` (the pretrained LM,
-int8, as the app builds it), `lm-fp32`, `lm-lora` (with checkpoints/default/lm/lyrics when that
-adapter exists).  A ToolError is a failure, counted.
+(LexiconDrafter / PoetryDrafter), `lm` (the pretrained LM, int8, as the app builds it), `lm-fp32`,
+`lm-lora` (with checkpoints/default/lm/lyrics when that adapter exists).  The old embedded lyrics
+adapter (`old` in eval/results/lyrics_sense.json) was removed after that side-by-side run.
+A ToolError is a failure, counted.
 
 Fit is re-measured from the song: slot match, CMUdict primary stress on the strongest beat of
 each polysyllable (en), rhyme scheme kept, tone agreement (zh).  Sense and theme relevance come
-from a judge LM (`lm_judge`: SmolLM2-135M for English; for Mandarin SmolLM2 separates real
-from shuffled poem lines only weakly, so the Mandarin judge is the Gemma base — the generator's
-own, not independent, and reported as such; SmolLM2's Mandarin figure is given beside it).
+from judges no Gemma drafter writes with: SmolLM2-135M for English (`lm_judge`), a character
+4-gram model of held-out fortunes-zh text for Mandarin (`zh_judge`).  Cross-judges sit beside
+them as `sense_<judge>`: Gemma for both languages (self-judged for the Gemma drafters; for
+English it is the independent judge of `lm-smollm2`, SmolLM2 driven through the same fitter).
 A likelihood judge also rewards repeated and frequent words, so each report carries the sense
 of its own lines shuffled and the share of distinct words or characters within a line.
 """
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import lm_judge
+from . import lm_judge, zh_judge
 from .eval_lyrics import pooled, stress_measures, words_on_notes
 
 STYLES = (  # style, English theme, Mandarin theme
@@ -38,9 +40,12 @@ STYLES = (  # style, English theme, Mandarin theme
     ("chinese-han", "the moon over the river", "江上的月亮"),
     ("american-fife", "marching to war", "出征"),
 )
-DRAFTERS = ("rules", "old", "lm", "lm-fp32", "lm-lora")
+DRAFTERS = ("rules", "lm", "lm-fp32", "lm-lora")
 CHECKPOINT = Path("checkpoints/default")
 CACHE = Path("~/.cache/tunesmith").expanduser()
+# per language: the primary judge first (independent of every drafter), then cross-judges whose
+# figures come as sense_<name>: Gemma is the pretrained drafters' own base (self-judged)
+JUDGES = {"en": ["smollm2-135m", "gemma3-270m"], "zh": [zh_judge.NAME, "gemma3-270m"]}
 TARGETS = {"slot_match": 1.0, "primary_stress": 0.95, "tone_agreement": 0.85, "sense": 0.8}
 
 
@@ -64,7 +69,7 @@ def melodies(runtime: Any, *, per_style: int, styles: tuple = STYLES, seed: int 
     return out
 
 
-def build_drafter(name: str, lang: str, *, runtime: Any, lms: dict) -> Any:
+def build_drafter(name: str, lang: str, *, lms: dict) -> Any:
     """The drafter `name` for `lang` (the LMs are loaded once and shared by both languages)."""
     if name == "rules":
         if lang == "en":
@@ -74,10 +79,6 @@ def build_drafter(name: str, lang: str, *, runtime: Any, lms: dict) -> Any:
         from ..tools.lyrics.drafter_zh import PoetryDrafter
 
         return PoetryDrafter()
-    if name == "old":
-        from ..tools.lyrics.model import ModelDrafter
-
-        return ModelDrafter(runtime)
     from ..tools.lyrics.pretrained import PretrainedDrafter
 
     return PretrainedDrafter(lms[name])
@@ -97,8 +98,6 @@ def available(names: list[str]) -> tuple[list[str], dict[str, str]]:
     skipped = {}
     if "lm-lora" in names and not (CHECKPOINT / "lm" / "lyrics" / "adapter_config.json").is_file():
         skipped["lm-lora"] = f"no adapter in {CHECKPOINT / 'lm' / 'lyrics'}"
-    if "old" in names and not (CHECKPOINT / "adapters" / "lyrics").is_dir():
-        skipped["old"] = "the checkpoint has no old lyrics adapter"
     return [n for n in names if n not in skipped], skipped
 
 
@@ -161,13 +160,13 @@ def share(rows: list[dict], key: str) -> float | None:
     return round(hits / total, 3) if total else None
 
 
-def run_drafter(name: str, lang: str, cases: list[Case], *, runtime: Any, lms: dict) -> dict[str, Any]:
+def run_drafter(name: str, lang: str, cases: list[Case], *, lms: dict) -> dict[str, Any]:
     """Every case's lyric by one drafter: fit figures, texts, seconds, failures."""
     from ..tools.errors import ToolError
     from ..tools.lyrics.write import write_lyrics
 
     themes = {style: (en_theme if lang == "en" else zh_theme) for style, en_theme, zh_theme in STYLES}
-    drafter = build_drafter(name, lang, runtime=runtime, lms=lms)
+    drafter = build_drafter(name, lang, lms=lms)
     rows, lyrics, failures, seconds = [], [], [], []
     for k, case in enumerate(cases):
         started = time.perf_counter()
@@ -222,6 +221,16 @@ def judge_report(report: dict, lang: str, judge: Any, anchors: lm_judge.Anchors,
         mine = scores[at:at + len(lyric["lines"])]
         at += len(mine)
         lyric["sense"] = round(anchors.sense(statistics.fmean(mine)), 2)
+    if isinstance(judge, zh_judge.NgramJudge):  # no prompt to condition on: co-occurrence on its corpus
+        theme_judge = zh_judge.load_theme_judge()
+        shares = []
+        for lyric in texts:
+            rival = themes[(themes.index(lyric["theme"]) + 1) % len(themes)]
+            lyric["on_theme"] = round(theme_judge.wins([lm_judge.clean(x, lang) for x in lyric["lines"]],
+                                                       theme=lyric["theme"], rival=rival), 2)
+            shares += [lyric["on_theme"]] * len(lyric["lines"])
+        report["theme_relevance"] = round(statistics.fmean(shares), 3) if shares else None
+        return
     wins = total = 0
     for lyric in texts:
         rival = themes[(themes.index(lyric["theme"]) + 1) % len(themes)]
@@ -276,15 +285,12 @@ def examples_markdown(reports: list[dict], best: str, count: int = 20) -> str:
 def judge_all(reports: list[dict], *, styles: tuple, quick: bool) -> dict[str, Any]:
     """Sense and theme relevance of every report (in place), and what each judge is."""
     judges: dict[str, Any] = {}
-    reference = {"en": lm_judge.english_song_lines(), "zh": lm_judge.chinese_poem_lines(40 if quick else 80)}
+    reference = {"en": lm_judge.english_song_lines(), "zh": lm_judge.chinese_reference_lines(40 if quick else 80)}
     judging: dict[str, Any] = {}
-    for lang, judge_names in (("en", ["smollm2-135m"]), ("zh", ["gemma3-270m", "smollm2-135m"])):
+    for lang, judge_names in JUDGES.items():
         for k, judge_name in enumerate(judge_names):
             if judge_name not in judges:
-                from ..finetune.lm.base import get_base, load_base
-
-                model, tokenizer = load_base(get_base(judge_name), CACHE)
-                judges[judge_name] = lm_judge.Judge(model, tokenizer, name=judge_name)
+                judges[judge_name] = load_judge(judge_name)
             judge = judges[judge_name]
             anchor = lm_judge.anchors(judge, reference[lang], lang=lang, shuffles=2 if quick else 3)
             judging[f"{lang}:{judge_name}"] = {"primary": k == 0, "independent": judge.independent,
@@ -302,15 +308,30 @@ def judge_all(reports: list[dict], *, styles: tuple, quick: bool) -> dict[str, A
     return judging
 
 
+def load_judge(name: str) -> Any:
+    """A judge by name: the Mandarin n-gram model (`zh_judge`) or a base LM, fp32."""
+    if name == zh_judge.NAME:
+        return zh_judge.load_zh_judge()
+    from ..finetune.lm.base import get_base, load_base
+
+    model, tokenizer = load_base(get_base(name), CACHE)
+    return lm_judge.Judge(model, tokenizer, name=name)
+
+
 def judge_note(judging: dict) -> str:
-    smol, gemma = judging.get("zh:smollm2-135m", {}), judging.get("zh:gemma3-270m", {})
-    return ("en: SmolLM2-135M-Instruct, independent (the project never generates with it). zh: the Gemma 3 270M "
-            "base, the generator's own base, NOT independent: it favours its own habits (repeated characters, "
-            "modern colloquial phrases), so the pretrained drafters' zh sense is inflated. SmolLM2 separates real "
-            f"from shuffled poem lines only weakly (gap {smol.get('gap')} nats/token, {smol.get('real_above_shuffled')} "
-            f"of lines above their shuffle, against Gemma's {gemma.get('gap')} and {gemma.get('real_above_shuffled')}); "
-            "its figure is sense_smollm2-135m. Compare sense with sense_own_shuffled (the same lines, words shuffled) "
-            "and distinct_in_line (against the reference's) before reading a high sense as fluency.")
+    ngram, gemma = judging.get(f"zh:{zh_judge.NAME}", {}), judging.get("zh:gemma3-270m", {})
+    return ("en: SmolLM2-135M-Instruct, independent of the Gemma drafters (the project never generates with it) "
+            "but the lm-smollm2 drafter's own model: for that drafter read sense_gemma3-270m too (cross-judging). "
+            f"zh: {zh_judge.NAME}, a character 4-gram Kneser-Ney model of fortunes-zh's `chinese` file and "
+            "pypinyin's phrases, text no drafter generates from; the anchors (Tang/Song poem lines and modern "
+            "writers' lines) are held out of its training. It separates real from shuffled lines by "
+            f"{ngram.get('gap')} nats/char ({ngram.get('real_above_shuffled')} of lines above their shuffle; Gemma: "
+            f"{gemma.get('gap')}, {gemma.get('real_above_shuffled')}). Its bias: trained on mostly classical and "
+            "formal text, it gives modern colloquial lyric lines less than their due (hand-written modern lyric "
+            "lines score about 0.3). zh theme_relevance is its co-occurrence (PMI) tie of each line to its own theme "
+            "against another (chance 0.5). sense_gemma3-270m for zh is Gemma judging its own drafts (self-judged, "
+            "inflated). Compare sense with sense_own_shuffled and distinct_in_line before reading a high sense "
+            "as fluency.")
 
 
 def rejudge(path: Path, examples: Path | None) -> int:
@@ -378,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     reports = []
     for name in names:
         for lang in ("en", "zh"):
-            reports.append(run_drafter(name, lang, cases, runtime=runtime, lms=lms))
+            reports.append(run_drafter(name, lang, cases, lms=lms))
             r = reports[-1]
             print(f"{name:8s} {lang} lyrics {r['lyrics']} failed {r['failed']} {r['seconds_per_lyric']} s/lyric",
                   flush=True)
@@ -403,8 +424,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def table(rows: list[dict]) -> str:
     cols = ("drafter", "lang", "lyrics", "failed", "slot_match", "primary_stress", "rhyme_kept", "tone_agreement",
-            "distinct_in_line", "sense", "sense_own_shuffled", "sense_smollm2-135m", "theme_relevance", "seconds_per_lyric")
-    lines = [" | ".join(c.replace("_smollm2-135m", "(smol)").replace("_in_line", "").replace("_own_shuffled", "(own shuf)") for c in cols)]
+            "distinct_in_line", "sense", "sense_own_shuffled", "sense_gemma3-270m", "theme_relevance",
+            "seconds_per_lyric")
+    lines = [" | ".join(c.replace("_gemma3-270m", "(gemma)").replace("_in_line", "").replace("_own_shuffled", "(own shuf)")
+                        for c in cols)]
     for row in rows:
         lines.append(" | ".join("-" if row.get(c) is None else str(row[c]) for c in cols))
     return "\n".join(lines)

@@ -16,7 +16,9 @@ or characters (zh) shuffled within each line (0) and the same real lines in orde
 
 Real English lines: the English songs with lyrics in the music21 corpus (those `eval_lyrics`
 uses as references), split into lines at punctuation and capitals.  Real Mandarin lines: the
-Tang and Song poems of Debian's fortunes-zh.  Theme relevance: the share of a lyric's lines
+Tang and Song poems of Debian's fortunes-zh and, a third of them, its modern writers' lines.
+The primary Mandarin judge is now `zh_judge` (a character 4-gram model of text no drafter
+uses); Gemma's self-judged figure stays beside it, labelled.  Theme relevance: the share of a lyric's lines
 the judge finds likelier after "A song about {theme}:" than after the same prompt with another
 theme of the evaluation's list (pairwise, so chance is 0.5).
 """
@@ -33,8 +35,9 @@ from typing import Any
 
 CONTEXT = {"en": "Song lyrics:\n", "zh": "歌词：\n"}
 THEME_PROMPT = {"en": "A song about {theme}:\n", "zh": "一首关于{theme}的歌：\n"}
-JUDGES = {"en": "smollm2-135m", "zh": "gemma3-270m"}
-INDEPENDENT = {"smollm2-135m": True, "gemma3-270m": False}  # gemma3-270m is the generator's base
+JUDGES = {"en": "smollm2-135m", "zh": "zh-char-4gram"}
+INDEPENDENT = {"smollm2-135m": True, "gemma3-270m": False,  # gemma3-270m is the generator's base
+               "zh-char-4gram": True}
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 
@@ -189,6 +192,10 @@ def load_judge(lang: str, cache: Path | None = None) -> Judge:
     from ..finetune.lm.base import get_base, load_base
 
     name = JUDGES[lang]
+    if name == "zh-char-4gram":
+        from .zh_judge import load_zh_judge
+
+        return load_zh_judge()  # type: ignore[return-value]
     model, tokenizer = load_base(get_base(name), Path(cache or "~/.cache/tunesmith").expanduser())
     return Judge(model, tokenizer, name=name)
 
@@ -240,6 +247,15 @@ def split_words(words: Sequence[str], *, max_words: int = 10) -> list[str]:
     if len(line) >= 3:
         lines.append(" ".join(line))
     return lines
+
+
+def chinese_reference_lines(count: int = 120, seed: int = 0) -> list[str]:
+    """The Mandarin anchors: `count` Tang and Song poem lines and `count // 2` lines of modern
+    writers (fortunes-zh), so that real lines are not only classical ones."""
+    from .zh_judge import modern_lines
+
+    modern = modern_lines()
+    return chinese_poem_lines(count, seed) + random.Random(seed).sample(modern, min(count // 2, len(modern)))
 
 
 def chinese_poem_lines(count: int = 120, seed: int = 0) -> list[str]:

@@ -7,7 +7,7 @@
         manifest.json                                  data hash, config, seed, steps, losses, sizes
 
 The manifest is built from the run folders' config.json and log.jsonl, so it states what the
-runs really did.  Its "recipes" map names, per artefact (base, melody, harmony, lyrics, chat,
+runs really did.  Its "recipes" map names, per artefact (base, melody, harmony, lyrics_lm, chat,
 router, style_profiles, checkpoint), the recipe runs that built it (`tunesmith train run`, see
 finetune/recipe.py): a run folder's config.json holds them until `export` carries them over.
 """
@@ -80,7 +80,7 @@ def export_checkpoint(base_run: str | Path, out_dir: str | Path, *,
 
 
 def refresh_manifest(checkpoint: str | Path) -> dict[str, Any]:
-    """Bring manifest.json up to date after adapters were trained in place (harmony, lyrics, chat):
+    """Bring manifest.json up to date after adapters were trained in place (harmony, chat):
     each adapter folder with a training.json gets its entry, and the file list and sizes are redone."""
     out = Path(checkpoint)
     path = out / "manifest.json"

@@ -11,13 +11,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-
-from tunesmith.tools.lyrics.constraint import LEXICON_FILE
-
-SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints" / "default"
 
 
 def _fresh(code: str, hash_seeds: tuple[str, ...] = ("1", "2")) -> list[str]:
@@ -79,18 +74,3 @@ def test_mandarin_rules_drafter_is_the_same_in_fresh_processes():
             " contour='+2 +2 -2 -2'))\n")
     first, second = _fresh(code)
     assert first == second and "[]" not in first.split("\n")[0]
-
-
-@pytest.mark.skipif(not (SHIPPED / "adapters" / "lyrics" / LEXICON_FILE).is_file(),
-                    reason="the shipped checkpoint has no lyrics adapter")
-def test_shipped_lyrics_adapter_drafts_the_same_line_in_fresh_processes():
-    code = ("from pathlib import Path\n"
-            "from tunesmith.finetune.runtime import load_runtime\n"
-            "from tunesmith.tools.lyrics.model import ModelDrafter\n"
-            f"d = ModelDrafter(load_runtime(Path({str(SHIPPED)!r})), candidates=1)\n"
-            "for _ in range(2):\n"
-            "    print(d.draft_line(theme='leaving home', syllables=6, stress_pattern='423423', rhyme_with=None,"
-            " lang='en', seed=3))\n")
-    first, second = _fresh(code)
-    lines = first.splitlines()
-    assert first == second and len(lines) == 2 and lines[0] == lines[1] and lines[0] != "[]"

@@ -18,8 +18,7 @@ from tunesmith.tokenization.music import KeySpec, Melody, Meter, Note, Song
 from tunesmith.tokenization.records import song_to_record
 
 MANIFEST = json.loads((Path(__file__).resolve().parents[1] / "checkpoints/default/manifest.json").read_text())
-MAKE_TRAIN = ["base", "melody", "export", "harmony", "profiles", "lyrics", "lyrics-lm", "chat-1", "chat-2", "chat-3",
-              "router"]
+MAKE_TRAIN = ["base", "melody", "export", "harmony", "profiles", "lyrics-lm", "chat-1", "chat-2", "chat-3", "router"]
 OPTIONAL = {"limit", "style", "progress"}  # quick-run, relabelling and display options a recipe may leave out
 
 
@@ -69,7 +68,7 @@ def test_recipes_hold_the_values_of_the_shipped_base_and_melody() -> None:
     assert _train("export")["adapter"] == [f"melody={melody['run']}"] and _train("export")["run"] == base["run"]
 
 
-@pytest.mark.parametrize(("name", "adapter"), [("harmony", "harmony"), ("lyrics", "lyrics"), ("chat-3", "chat")])
+@pytest.mark.parametrize(("name", "adapter"), [("harmony", "harmony"), ("chat-3", "chat")])
 def test_recipes_hold_the_values_of_the_shipped_adapters(name: str, adapter: str) -> None:
     options, entry = _train(name), MANIFEST["adapters"][adapter]
     train = entry["train"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-TRAINING = ("tunesmith.tools.lyrics.train", "tunesmith.finetune.chat.train", "tunesmith.finetune.pretrain",
+TRAINING = ("tunesmith.finetune.chat.train", "tunesmith.finetune.pretrain",
             "tunesmith.finetune.release", "tunesmith.finetune.recipe", "tunesmith.finetune.train",
             "tunesmith.finetune.corpus.dataset", "tunesmith.finetune.chat.data", "tunesmith.finetune.harmony.data")
 
@@ -16,24 +16,16 @@ def _imported_after(code: str) -> set[str]:
     return set(done.stdout.split())
 
 
-def test_drafting_lyrics_reads_the_prompt_file_without_the_training_module(tmp_path) -> None:
-    code = ("from types import SimpleNamespace\n"
-            "from tunesmith.tools.lyrics.model import ModelDrafter\n"
-            f"assert ModelDrafter(runtime=SimpleNamespace(directory={str(tmp_path)!r})).reads_previous() is False")
-    assert not _imported_after(code) & set(TRAINING)
+def test_drafting_lyrics_on_the_pretrained_model_imports_no_training_module_and_no_transformers() -> None:
+    code = ("import tunesmith.tools.lyrics.pretrained, tunesmith.tools.lyrics.write, tunesmith.finetune.lm.lean\n"
+            "import tunesmith.finetune.lm.gemma, tunesmith.finetune.lm.base")
+    imported = _imported_after(code)
+    assert not imported & set(TRAINING) and "transformers" not in imported and "peft" not in imported
 
 
 def test_the_chat_backends_and_the_runtime_import_no_training_module() -> None:
     code = "import tunesmith.finetune.runtime, tunesmith.finetune.chat.embedded, tunesmith.finetune.chat.hf"
     assert not _imported_after(code) & set(TRAINING)
-
-
-def test_the_prompt_file_round_trips(tmp_path) -> None:
-    from tunesmith.tools.lyrics.prompt_file import reads_previous_line, write_prompt_file
-
-    assert reads_previous_line(tmp_path) is False
-    write_prompt_file(tmp_path, previous_line=True)
-    assert reads_previous_line(tmp_path) is True
 
 
 def test_the_actions_and_what_they_run_import_no_training_module() -> None:

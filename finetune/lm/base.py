@@ -175,9 +175,10 @@ def load_lean(spec: BaseSpec, cache: Path, *, adapter: Path | None = None, int8:
               threads: int | None = None, progress: Any = None) -> Any:
     """The base, with a LoRA adapter merged in when given, as a `LeanLM` for fast drafting.
 
-    `int8` quantizes the body's linear layers per output channel (dynamic activations): about
-    2-3x faster steps on CPU; the input embedding is kept in bf16 (it is only looked up, and the
-    output rows drafting needs are copied out of it in fp32).  The built model is saved once as
+    Gemma runs as a `GemmaBody` (finetune/lm/gemma.py: no transformers import when drafting).
+    `int8` quantizes its linear layers per output channel (dynamic activations): about 3x faster
+    steps on CPU; the input embedding is then kept in bf16 (it is only looked up, and the output
+    rows drafting needs are copied out of it in fp32).  The built model is saved once as
     `<cache>/lean-<key>.pt` (the key covers the base, the adapter's files and the library
     versions), so a later command loads it in about a second instead of rebuilding it."""
     import warnings
@@ -206,8 +207,7 @@ def load_lean(spec: BaseSpec, cache: Path, *, adapter: Path | None = None, int8:
         model, _ = load_base(spec, cache, progress=progress)
         if adapter is not None:
             model = merge_adapter(model, adapter)
-        if int8:
-            _quantize(model)
+        model = _lean_body(model, int8=int8)
         try:
             tmp = stored.with_suffix(f".{os.getpid()}.tmp")  # two first commands at once do not collide
             torch.save(model, tmp)
@@ -218,11 +218,13 @@ def load_lean(spec: BaseSpec, cache: Path, *, adapter: Path | None = None, int8:
     return LeanLM(model, tokenizer.result(), threads=threads, int8_head=int8)
 
 
-def _lean_key(spec: BaseSpec, adapter: Path | None, int8: bool) -> str:
-    import torch
-    import transformers
+LEAN_FORMAT = 2  # bump when the saved lean model's classes change
 
-    digest = hashlib.sha256(f"{spec.sha256} {int8} {torch.__version__} {transformers.__version__}".encode())
+
+def _lean_key(spec: BaseSpec, adapter: Path | None, int8: bool) -> str:
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(f"{spec.sha256} {int8} {LEAN_FORMAT} {version('torch')} {version('transformers')}".encode())
     if adapter is not None:
         for path in sorted(Path(adapter).glob("*")):
             if path.is_file():
@@ -231,22 +233,18 @@ def _lean_key(spec: BaseSpec, adapter: Path | None, int8: bool) -> str:
     return digest.hexdigest()[:16]
 
 
-def _quantize(model: Any) -> None:
-    """int8 linear layers in the body, a bf16 input embedding (fp32 out), in place."""
-    import warnings
+def _lean_body(model: Any, *, int8: bool) -> Any:
+    """What the lean file holds: Gemma's decoder as a `GemmaBody` (int8 linears, bf16 embedding;
+    loads with torch alone), any other base as the HF model itself."""
+    if getattr(model.config, "model_type", "") != "gemma3_text":
+        return model
+    from .gemma import GemmaBody
 
     import torch
-    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
-    body = model.get_decoder()
-    with warnings.catch_warnings():  # torch.ao's notice that torchao is the future
-        warnings.simplefilter("ignore")
-        quantize_dynamic(body, {torch.nn.Linear: per_channel_dynamic_qconfig}, inplace=True)
-    from .modules import HalfEmbedding
-
-    old = body.embed_tokens
-    body.embed_tokens = HalfEmbedding(old.weight.detach().to(torch.bfloat16), float(getattr(old, "embed_scale", 1.0)))
-    model.lm_head.weight = body.embed_tokens.weight  # still tied: the drafter copies rows from it
+    if not int8:
+        return GemmaBody.from_hf(model, embed_dtype=torch.float32)
+    return GemmaBody.from_hf(model).quantize()
 
 
 def merge_adapter(model: Any, adapter: Path) -> Any:

@@ -29,17 +29,20 @@ class Draft:
 
 
 class LeanLM:
-    """A HF causal LM (LoRA merged) driven without `generate` (see the module docstring)."""
+    """A causal LM driven without `generate` (see the module docstring): a `GemmaBody` (the
+    shipped path) or any HF causal LM with its LoRA merged (wrapped in `HFBody`)."""
 
     def __init__(self, model: Any, tokenizer: Any, *, threads: int | None = None, int8_head: bool = False) -> None:
         import torch
 
+        from .gemma import GemmaBody
+
         if threads:
             torch.set_num_threads(threads)
-        self.model, self.tokenizer = model.eval(), tokenizer
-        self.body = model.get_decoder() if hasattr(model, "get_decoder") else model.model
-        self.weight = model.get_output_embeddings().weight
-        self.softcap = getattr(model.config, "final_logit_softcapping", None)
+        self.body = model if isinstance(model, GemmaBody) else HFBody(model)
+        self.tokenizer = tokenizer
+        self.weight = self.body.output_weight
+        self.softcap = self.body.softcap
         self.int8_head = int8_head  # the trimmed output rows as an int8 linear layer too
         self._heads: dict[frozenset[int], tuple[Any, Any]] = {}
         self._prefixes: dict[tuple[int, ...], Any] = {}
@@ -55,49 +58,31 @@ class LeanLM:
             import torch
 
             order = sorted(rows)
-            index = torch.tensor(order, dtype=torch.long)
             positions = np.zeros(self.weight.shape[0], dtype=np.int64)
             positions[order] = np.arange(len(order))
-            layer = torch.nn.utils.skip_init(torch.nn.Linear, self.weight.shape[1], len(order), bias=False)
-            with torch.no_grad():
-                layer.weight.copy_(self.weight.detach().index_select(0, index))
-            if self.int8_head:
-                import warnings
-
-                from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
-
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    layer = quantize_dynamic(torch.nn.Sequential(layer), {torch.nn.Linear: per_channel_dynamic_qconfig},
-                                             inplace=True)
-            self._heads[rows] = (layer.eval(), positions)
+            weight = self.weight.detach().index_select(0, torch.tensor(order, dtype=torch.long)).float()
+            layer = _int8_rows(weight) if self.int8_head else _Rows(weight)
+            self._heads[rows] = (layer, positions)
             if len(self._heads) > 8:
                 self._heads.pop(next(iter(self._heads)))
         return self._heads[rows]
 
-    def _forward(self, ids: Any, cache: Any) -> Any:
-        out = self.body(input_ids=ids, cache=cache, use_cache=True)
-        return out.last_hidden_state[:, -1, :]
-
     def prefill(self, ids: Sequence[int]) -> tuple[Any, Any]:
         """(hidden state after the prompt, a KV cache of it).  The caches of the last prompts are
         kept, and a prompt that extends one (the next line of a verse) only runs its new tokens."""
-        import copy
-
         import torch
-        from transformers import DynamicCache
 
         key = tuple(ids)
         if key not in self._prefixes:
             known = max((p for p in self._prefixes if len(p) < len(key) and key[:len(p)] == p), key=len, default=())
             with torch.inference_mode():
-                cache = copy.deepcopy(self._prefixes[known][1]) if known else DynamicCache(config=self.model.config)
-                hidden = self._forward(torch.tensor([list(key[len(known):])], dtype=torch.long), cache)
+                cache = self._prefixes[known][1].copy() if known else self.body.new_cache()
+                hidden = self.body(torch.tensor([list(key[len(known):])], dtype=torch.long), cache)
             self._prefixes[key] = (hidden, cache)
             if len(self._prefixes) > 8:
                 self._prefixes.pop(next(iter(self._prefixes)))
         hidden, cache = self._prefixes[key]
-        return hidden, copy.deepcopy(cache)
+        return hidden, cache.copy()
 
     def sample(self, prompt: Sequence[int], *, allowed: Callable[[int, tuple[int, ...]], frozenset[int]],
                rows: frozenset[int], end: int, count: int, max_new: int, seed: int, temperature: float = 0.8,
@@ -116,27 +101,26 @@ class LeanLM:
         hidden, cache = self.prefill(prompt)
         if count > 1:
             hidden = hidden.expand(count, -1).contiguous()
-            cache.batch_repeat_interleave(count)
+            cache.repeat(count)
         tokens: list[list[int]] = [[] for _ in range(count)]
         scores = [0.0] * count
-        done, finished = [False] * count, [False] * count
+        finished = [False] * count
         columns: dict[frozenset[int], tuple[Any, Any, Any]] = {}  # an allowed set -> ids, rows, penalty
         penalty = penalty or {}
         penalties = np.zeros(len(positions), dtype=np.float32)
         for token, nats in penalty.items():
             penalties[token] = nats
+        alive = list(range(count))  # the candidates still drawing, in batch order
         with torch.inference_mode():
             for _ in range(max_new):
                 logits = head(hidden)
                 if self.softcap:
                     logits = torch.tanh(logits / self.softcap) * self.softcap
                 logp = torch.log_softmax(logits.float(), dim=-1)
-                chosen = []
-                for k in range(count):
-                    permitted = frozenset() if done[k] else allowed(k, tuple(tokens[k]))
+                chosen, keep = [], []
+                for row_index, k in enumerate(alive):
+                    permitted = allowed(k, tuple(tokens[k]))
                     if not permitted:
-                        done[k] = True
-                        chosen.append(end)
                         continue
                     if permitted not in columns:
                         ordered = np.fromiter(permitted, dtype=np.int64, count=len(permitted))
@@ -144,20 +128,87 @@ class LeanLM:
                         minus = torch.from_numpy(penalties[ordered]) if penalty else None
                         columns[permitted] = (ordered, torch.from_numpy(positions[ordered]), minus)
                     options, cols, minus = columns[permitted]
-                    row = logp[k].index_select(0, cols)
+                    row = logp[row_index].index_select(0, cols)
                     pick = _draw(row - minus if minus is not None else row, temperature=temperature, top_k=top_k,
                                  generator=generator)
                     scores[k] += float(row[pick])
                     token = int(options[pick])
                     if token == end:
-                        done[k] = finished[k] = True
-                    else:
-                        tokens[k].append(token)
+                        finished[k] = True
+                        continue
+                    tokens[k].append(token)
                     chosen.append(token)
-                if all(done):
+                    keep.append(row_index)
+                if not keep:
                     break
-                hidden = self._forward(torch.tensor(chosen, dtype=torch.long).unsqueeze(1), cache)
+                if len(keep) < len(alive):  # finished candidates leave the batch: later steps cost less
+                    cache.select(keep)
+                    alive = [alive[r] for r in keep]
+                hidden = self.body(torch.tensor(chosen, dtype=torch.long).unsqueeze(1), cache)
         return [Draft(tuple(t), s, f) for t, s, f in zip(tokens, scores, finished)]
+
+
+class _Rows:
+    """Logits of some output rows in fp32."""
+
+    def __init__(self, weight: Any) -> None:
+        self.weight = weight
+
+    def __call__(self, hidden: Any) -> Any:
+        import torch
+
+        return torch.nn.functional.linear(hidden, self.weight)
+
+
+def _int8_rows(weight: Any) -> Any:
+    """The rows as an int8 linear layer (per-row scales, dynamic activations), built directly:
+    ~3x cheaper than `quantize_dynamic` over a freshly initialised fp32 layer."""
+    import torch
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+
+    scales = (weight.abs().amax(dim=1) / 127.0).clamp(min=1e-12).double()
+    zeros = torch.zeros(weight.shape[0], dtype=torch.long)
+    layer = DynamicLinear(weight.shape[1], weight.shape[0], bias_=False, dtype=torch.qint8)
+    layer.set_weight_bias(torch.quantize_per_channel(weight, scales, zeros, 0, torch.qint8), None)
+    return layer
+
+
+class HFBody:
+    """A transformers causal LM behind `GemmaBody`'s interface (hidden state of the last position,
+    a cache that copies and repeats), for bases without a lean body of their own."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model.eval()
+        self.decoder = model.get_decoder() if hasattr(model, "get_decoder") else model.model
+        self.output_weight = model.get_output_embeddings().weight
+        self.softcap = getattr(model.config, "final_logit_softcapping", None)
+
+    def new_cache(self) -> Any:
+        from transformers import DynamicCache
+
+        return _HFCache(DynamicCache(config=self.model.config))
+
+    def __call__(self, ids: Any, cache: Any) -> Any:
+        out = self.decoder(input_ids=ids, cache=cache.inner, use_cache=True)
+        return out.last_hidden_state[:, -1, :]
+
+
+class _HFCache:
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def copy(self) -> _HFCache:
+        import copy
+
+        return _HFCache(copy.deepcopy(self.inner))
+
+    def repeat(self, count: int) -> None:
+        self.inner.batch_repeat_interleave(count)
+
+    def select(self, rows: list[int]) -> None:
+        import torch
+
+        self.inner.batch_select_indices(torch.tensor(rows, dtype=torch.long))
 
 
 def _draw(row: Any, *, temperature: float, top_k: int, generator: Any) -> int:

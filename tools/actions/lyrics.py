@@ -1,5 +1,5 @@
-"""The lyrics action: words that fit the current melody, drafted by a bigger LLM, the model's lyrics
-adapter or the non-neural drafters, and checked line by line by the fitter."""
+"""The lyrics action: words that fit the current melody, drafted by a bigger LLM, the pretrained
+language model or the non-neural drafters, and checked line by line by the fitter."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from .base import Context, Outcome, files_text, keep_song, named, need_melody, s
 from .state import SongState
 
 DRAFTERS = ("auto", "model", "rules", "llm")
-LYRICS_ADAPTER = "lyrics"
 
 
 def write_lyrics(state: SongState, ctx: Context, *, theme: str, lang: str | None = None, rhyme: str | None = None,
@@ -34,7 +33,6 @@ def write_lyrics(state: SongState, ctx: Context, *, theme: str, lang: str | None
         raise ToolError("the llm drafter needs a bigger chat model (--model on chat, TUNESMITH_MODEL or config.toml: "
                         "ollama:NAME, openai:NAME@URL or hf:/path)")
     why = None
-    runtime = None
     if llm is None and choice in ("auto", "model"):
         why = ctx.models.lm_missing()
         if why is None:
@@ -43,15 +41,9 @@ def write_lyrics(state: SongState, ctx: Context, *, theme: str, lang: str | None
             llm = PretrainedDrafter(ctx.models.lyrics_lm())
         elif choice == "model":
             raise ToolError(f"the model drafter needs the pretrained language model: {why}")
-        else:
-            runtime = ctx.models.runtime_with(LYRICS_ADAPTER)  # the old embedded adapter, until it is removed
-            if runtime is not None:
-                why = None
-            elif ctx.models.lm_settings() is None:
-                why = ctx.models.missing(LYRICS_ADAPTER)
     lang = (lang or ("zh" if has_han(theme) else "en")).strip().lower()
     result = fit_lyrics(song, theme=theme, lang=lang, rhyme=rhyme or "AABB", seed=seed, melisma=melisma,
-                        drafter=llm, runtime=runtime)
+                        drafter=llm)
     state, artifact = keep_song(state, ctx, result.song, what=named("lyrics", ctx.label, result.lang, f"s{result.seed}"))
     xml = Path(artifact["files"]["musicxml"])
     atomic_write(xml, add_extenders(xml.read_bytes(), result.song))

@@ -1,7 +1,8 @@
 """Who writes a first draft of a lyric line: the `Drafter` protocol and two non-neural drafters.
 
 `write_lyrics` asks a drafter for candidate lines and keeps only those the fitter accepts, so a
-drafter may be imperfect; the lyrics adapter (`lyrics_model`) and a bigger LLM (`agent.lyrics_llm`) plug in here.
+drafter may be imperfect; the pretrained language model (`pretrained.PretrainedDrafter`) and a bigger
+LLM (`agent.lyrics_llm`) plug in here.
 What a drafter receives per line: the theme, the syllable count, the stress pattern (one digit
 per note, 4 = downbeat … 0 = weakest), the word or character to rhyme with (or None), the
 language, a seed, the melody's steps in semitones ('+2 -1 0'), the line before (`previous`) and

@@ -22,7 +22,7 @@ from typing import Any
 
 from . import en, zh
 from .drafters import _strengths
-from .model import theme_hints
+from .themes import theme_hints
 
 NAME = "pretrained LM"
 

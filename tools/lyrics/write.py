@@ -108,13 +108,9 @@ def _check(text: str, phrase: Phrase, lang: str, rhyme_with: str | None) -> Line
                       fit.agreement, fit)
 
 
-def _default_drafter(lang: str, runtime=None) -> Drafter:
-    """The old embedded lyrics adapter when the runtime has it, else the non-neural drafters (the
-    action layer passes the pretrained LM's drafter as `drafter` when it is installed)."""
-    from .model import ModelDrafter, has_lyrics_adapter
-
-    if has_lyrics_adapter(runtime):
-        return ModelDrafter(runtime)
+def _default_drafter(lang: str) -> Drafter:
+    """The non-neural drafters (the action layer passes the pretrained LM's drafter as `drafter`
+    when it is installed)."""
     if lang == "en":
         return LexiconDrafter()
     from .drafter_zh import PoetryDrafter
@@ -143,13 +139,12 @@ def apply_lines(melody: Melody, phrases: tuple[Phrase, ...], lines: list[LineRes
 
 
 def write_lyrics(melody_or_song: Melody | Song, *, theme: str, lang: str = "en", rhyme: str = "AABB",
-                 seed: int | None = None, drafter: Drafter | None = None, runtime=None,
+                 seed: int | None = None, drafter: Drafter | None = None,
                  melisma: bool | str | Collection[int] = False,
                  max_drafts: int = 12, max_syllables: int = 12) -> LyricsResult:
     """Write lyrics on a theme that fit the melody, one line per phrase.
 
-    The drafter: `drafter` when given (e.g. a bigger LLM), else the lyrics adapter of `runtime`
-    (a loaded `finetune.runtime.Runtime`) when it has one, else the non-neural drafters.
+    The drafter: `drafter` when given (the pretrained LM, a bigger LLM), else the non-neural drafters.
     Raises ToolError when a line cannot be fitted after `max_drafts` drafts and
     re-drafting its rhyme partner `MAX_RESTARTS` times."""
     started = time.perf_counter()
@@ -159,7 +154,7 @@ def write_lyrics(melody_or_song: Melody | Song, *, theme: str, lang: str = "en",
     phrases = melody_phrases(song.melody, melisma=melisma, max_syllables=max_syllables)
     groups = scheme_groups(rhyme, len(phrases))
     seed = random.Random().randrange(1 << 31) if seed is None else int(seed)
-    drafter = drafter or _default_drafter(lang, runtime)
+    drafter = drafter or _default_drafter(lang)
     lines: list[LineResult | None] = [None] * len(phrases)
     restarts: Counter = Counter()
     banned: dict[str, set[str]] = defaultdict(set)
