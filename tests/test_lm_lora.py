@@ -14,7 +14,7 @@ import torch
 
 from tiny_lm import tiny_gemma, tiny_tokenizer
 from tunesmith.finetune.lm import lyrics_data
-from tunesmith.finetune.lm.lyrics_data import Example, build_examples, clean_en, clean_zh, lyric_prompt, mix
+from tunesmith.finetune.lm.lyrics_data import Example, build_examples, clean_en, clean_zh, example_lines, mix
 from tunesmith.finetune.lm.train_lora import (TrainConfig, collate, encode, newline_id, target_loss, train,
                                               trimmed_head)
 from tunesmith.tools.lyrics import pretrained
@@ -41,10 +41,11 @@ def _examples() -> list[Example]:
                                               ("en", "", ("one", "two", "three")), ("zh", "故乡", ("床前明月光",)),
                                               ("zh", "", ())])
 def test_prompt_is_the_drafters_prompt(lang: str, theme: str, verse: tuple[str, ...]) -> None:
-    assert lyric_prompt(lang=lang, theme=theme, verse=verse) == pretrained.lyric_prompt(lang=lang, theme=theme,
-                                                                                        verse=verse)
+    text = pretrained.lyric_prompt(lang=lang, theme=theme, verse=verse)
+    assert text.endswith("".join(f"{line}\n" for line in verse)) and "{" not in text
+    assert " ".join(theme.split()) in text and all(line in text for line in example_lines(lang))
     passage = Example(lang=lang, theme=theme, lines=(*verse, "x"))
-    assert passage.prompt_for(len(verse)) == pretrained.lyric_prompt(lang=lang, theme=theme, verse=verse)
+    assert passage.prompt_for(len(verse)) == text
 
 
 def test_lines_are_cleaned_to_what_the_drafter_can_write() -> None:

@@ -14,6 +14,8 @@ ZH_WORDS = ["家乡", "离开", "月光", "故乡", "远方", "山水"]
 def tiny_tokenizer():
     """Word-level pieces with '▁' marking a word start, like Gemma's, plus capitals and Han pieces."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+
+    from tunesmith.finetune.lm.lyrics_data import prompt_table
     from transformers import PreTrainedTokenizerFast
 
     pieces = ["<pad>", "<eos>", "<bos>", "<unk>", "\n", "'", "ll", "m", "t", ":", "."]
@@ -22,7 +24,9 @@ def tiny_tokenizer():
             if "'" not in form:
                 pieces += [form, "▁" + form]
     pieces += ["▁I", "I", "▁don", "Don", "don"] + list(ZH_CHARS) + ZH_WORDS
-    pieces += list("SongLyricsTitle") + ["▁song", "▁about", "▁lyrics", "Verse", "▁1", "歌", "曲", "词", "：", "《", "》"]
+    pieces += list("SongLyricsTitle") + ["▁song", "▁about", "▁lyrics", "Verse", "▁1"]
+    zh = prompt_table()["zh"]  # every character of the Mandarin prompt and its worked example
+    pieces += sorted(set(zh["prompt"].replace("\n", "") + zh.get("example_title", "") + "".join(zh.get("example", ()))))
     vocab = {p: k for k, p in enumerate(dict.fromkeys(pieces))}
     model = models.WordPiece(vocab=vocab, unk_token="<unk>", continuing_subword_prefix="", max_input_chars_per_word=100)
     tok = Tokenizer(model)

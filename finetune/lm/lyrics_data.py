@@ -84,12 +84,29 @@ def prompt_table() -> dict[str, dict[str, str]]:
     return tomllib.loads(files("tunesmith.prompts").joinpath("lyrics.toml").read_text(encoding="utf-8"))
 
 
+def example_lines(lang: str) -> tuple[str, ...]:
+    """The worked example a language's prompt shows before the song (none for English): lines the
+    drafter must not copy."""
+    return tuple(prompt_table()[lang].get("example", ()))
+
+
 def lyric_prompt(*, lang: str, theme: str, verse: tuple[str, ...]) -> str:
-    """The drafter's prompt, formatted as `tools.lyrics.pretrained.lyric_prompt` does (a test
-    keeps the two equal)."""
+    """The text the model continues, for drafting (`tools.lyrics.pretrained`) and training alike.
+
+    >>> print(lyric_prompt(lang="en", theme="leaving home", verse=("I walked away",)))
+    Song lyrics
+    Title: Leaving Home
+    A song about leaving home.
+    <BLANKLINE>
+    Verse 1:
+    I walked away
+    <BLANKLINE>
+    """
+    row = prompt_table()[lang]
     theme = " ".join(theme.split()) or ("a song" if lang == "en" else "歌")
     lines = "".join(f"{line}\n" for line in verse)
-    return prompt_table()[lang]["prompt"].format(theme=theme, title=theme.title(), verse=lines)
+    return row["prompt"].format(theme=theme, title=theme.title(), verse=lines, example="\n".join(example_lines(lang)),
+                                example_title=row.get("example_title", ""))
 
 
 def held_out(poem: dict) -> bool:

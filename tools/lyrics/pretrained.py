@@ -12,41 +12,17 @@ fitter in `write` still has the last word.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cache
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from . import en, zh
+from ...finetune.lm.lyrics_data import example_lines, lyric_prompt
 from .drafters import _strengths
 from .themes import theme_hints
 
 NAME = "pretrained LM"
-
-
-@cache
-def prompt_table() -> dict[str, dict[str, str]]:
-    return tomllib.loads(files("tunesmith.prompts").joinpath("lyrics.toml").read_text(encoding="utf-8"))
-
-
-def lyric_prompt(*, lang: str, theme: str, verse: tuple[str, ...]) -> str:
-    """The text the model continues.
-
-    >>> print(lyric_prompt(lang="en", theme="leaving home", verse=("I walked away",)))
-    Song lyrics
-    Title: Leaving Home
-    A song about leaving home.
-    <BLANKLINE>
-    Verse 1:
-    I walked away
-    <BLANKLINE>
-    """
-    theme = " ".join(theme.split()) or ("a song" if lang == "en" else "歌")
-    lines = "".join(f"{line}\n" for line in verse)
-    return prompt_table()[lang]["prompt"].format(theme=theme, title=theme.title(), verse=lines)
 
 
 @dataclass
@@ -160,6 +136,7 @@ class PretrainedDrafter:
         rows = self.lm.lexicon(lang).rows | {line.end}
         earlier = [lean.encode(text, bos=False)[-64:] for text in verse]  # as the prompt spells them: after a newline
         used = {t for ids in earlier for t in ids if t in rows and self._content(t, lang)}
+        earlier += [lean.encode(text, bos=False)[-64:] for text in example_lines(lang)]  # the prompt's example
         allowed = _no_copy(line, earlier, long_tokens=self.lm.lexicon(lang).words if lang == "zh" else frozenset())
         drafts = lean.sample(prompt, allowed=lambda k, toks: allowed(toks), rows=rows, end=line.end,
                              count=self.candidates, max_new=3 * syllables + 4, seed=seed,
