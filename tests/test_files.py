@@ -192,6 +192,19 @@ def test_interrupted_write_leaves_no_partial_file(tmp_path, monkeypatch) -> None
     assert sorted(os.listdir(out)) == ["keep.abc", "keep.mid", "keep.musicxml"]
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_written_files_get_the_usual_mode_not_mkstemps_0600(tmp_path) -> None:
+    old = os.umask(0o027)
+    try:
+        paths = write_song(SONG, tmp_path, stem="shared")
+    finally:
+        os.umask(old)
+    assert {oct(p.stat().st_mode & 0o777) for p in paths.values()} == {oct(0o640)}
+    paths["midi"].chmod(0o600)  # a file the person locked keeps its mode when rewritten
+    write_song(SONG, tmp_path, stem="shared")
+    assert paths["midi"].stat().st_mode & 0o777 == 0o600
+
+
 def test_write_errors_are_music_file_errors(tmp_path) -> None:
     bad = Song(SONG.melody, chords=(ChordEvent("Hmaj99", 0.0, 3.0),))
     with pytest.raises(MusicFileError, match="Hmaj99"):

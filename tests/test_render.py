@@ -1,4 +1,4 @@
-"""Renderers: fluidsynth is always bounded by a timeout and a file-size cap; missing tools are clear errors."""
+"""Renderers: fluidsynth is always bounded by a timeout and a watched output size; missing tools are clear errors."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def test_wav_ok(tmp_path: Path, files) -> None:
 
 
 def test_wav_runaway_hits_the_size_cap(tmp_path: Path, files) -> None:
-    program = fake_fluidsynth(tmp_path, 'yes rendering-forever > "$out"\n')
+    program = fake_fluidsynth(tmp_path, 'head -c 3000000 /dev/zero > "$out"; exec sleep 30\n')  # then stuck
     with pytest.raises(render.RenderFailed, match="reached the 1 MB cap"):
         render.render_wav(files["midi"], tmp_path / "big.wav", soundfont=tmp_path / "font.sf2", fluidsynth=program,
                           max_bytes=1_000_000, timeout=20)
@@ -78,3 +78,30 @@ def test_soundfont_search(tmp_path: Path) -> None:
     assert render.find_soundfont((tmp_path,)) == tmp_path / "Other.sf2"
     (tmp_path / "TimGM6mb.sf2").write_bytes(b"x")
     assert render.find_soundfont((tmp_path,)) == tmp_path / "TimGM6mb.sf2"
+
+
+def test_wav_stays_unreplaced_when_rendering_fails(tmp_path: Path, files) -> None:
+    (tmp_path / "steps.wav").write_bytes(b"the good take")
+    program = fake_fluidsynth(tmp_path, 'printf "half" > "$out"; exit 3\n')
+    with pytest.raises(render.RenderFailed, match="fluidsynth failed"):
+        render.render_wav(files["midi"], tmp_path / "steps.wav", soundfont=tmp_path / "font.sf2", fluidsynth=program)
+    assert (tmp_path / "steps.wav").read_bytes() == b"the good take"
+    assert sorted(p.name for p in tmp_path.glob(".*.part")) == []
+
+
+@pytest.mark.skipif(render.shutil.which("fluidsynth") is None or render.find_soundfont() is None,
+                    reason="fluidsynth and a GM soundfont are not installed (.ci/run installs them)")
+def test_real_fluidsynth_renders_a_wav_of_the_song_length(tmp_path: Path, files) -> None:
+    import array
+    import wave
+
+    wav = render.render_wav(files["midi"], tmp_path / "steps.wav")
+    with wave.open(str(wav)) as audio:
+        seconds = audio.getnframes() / audio.getframerate()
+        assert audio.getsampwidth() == 2
+        samples = array.array("h", audio.readframes(audio.getnframes()))
+    # 8 quarter notes at the song's tempo (120 bpm unless set) plus fluidsynth's release tail
+    assert 3.5 <= seconds <= 8.0, seconds
+    peak = max(abs(s) for s in samples)
+    rms = (sum(s * s for s in samples) / len(samples)) ** 0.5
+    assert peak > 1000 and rms > 100, (peak, rms)  # audible, not silence

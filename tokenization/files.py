@@ -250,12 +250,28 @@ def read_song(path: str | Path, *, max_bytes: int = MAX_BYTES, max_notes: int = 
 
 # ----------------------------------------------------------------------------- writing
 
+def _file_mode(path: Path) -> int:
+    """The mode a plain `open(path, "w")` would give: the old file's, else 0666 less the umask."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        pass
+    try:  # Linux says the umask without changing it (os.umask would, for every thread)
+        status = Path("/proc/self/status").read_text()
+        umask = int(next(line.split()[1] for line in status.splitlines() if line.startswith("Umask:")), 8)
+    except (OSError, StopIteration, ValueError, IndexError):
+        umask = 0o022
+    return 0o666 & ~umask
+
+
 def atomic_write(path: Path, data: bytes) -> Path:
     """Write bytes through a temporary file in the same folder and a rename; nothing half-written stays."""
     path = Path(path)
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        if hasattr(os, "fchmod"):  # mkstemp makes 0600; a score should open like any saved file
+            os.fchmod(fd, _file_mode(path))
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

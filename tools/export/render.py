@@ -1,7 +1,7 @@
 """Audio and score renderings of a song, when the renderers are installed.
 
-WAV: fluidsynth with a General MIDI soundfont, always under a timeout and a file-size cap
-(fluidsynth 2.3.1 renders forever on stuck notes; see ../shared/notes/ecosystem.md §0.6).
+WAV: fluidsynth with a General MIDI soundfont, always under a wall-clock timeout and a watched
+output size (fluidsynth 2.3.1 renders forever on stuck notes; see ../shared/notes/ecosystem.md §0.6).
 SVG: verovio from the MusicXML.  PNG: the SVG through rsvg-convert (librsvg2-bin) or
 cairosvg.  A missing renderer is a RenderUnavailable error whose message says what to
 install; callers keep the MIDI/MusicXML files they already have.
@@ -9,9 +9,11 @@ install; callers keep the MIDI/MusicXML files they already have.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
-import sys
+import tempfile
+import time
 from pathlib import Path
 
 from ..errors import ToolError
@@ -21,6 +23,8 @@ SOUNDFONT_DIRS = (Path("/usr/share/sounds/sf2"), Path("/usr/share/soundfonts"), 
 SOUNDFONT_NAMES = ("default-GM.sf2", "FluidR3_GM.sf2", "TimGM6mb.sf2", "default.sf2")
 WAV_TIMEOUT_S = 60.0
 WAV_MAX_BYTES = 50_000_000  # about 4.7 minutes of 44.1 kHz stereo 16-bit
+WATCH_EVERY_S = 0.05
+WAV_GAIN = 0.7  # fluidsynth's default 0.2 peaks near -26 dBFS on a solo melody: too quiet beside other audio
 PLAYERS = (("aplay", "-q"), ("paplay",), ("afplay",), ("ffplay", "-nodisp", "-autoexit", "-loglevel", "quiet"))
 
 
@@ -45,46 +49,55 @@ def find_soundfont(search: tuple[Path, ...] = SOUNDFONT_DIRS) -> Path | None:
     return None
 
 
-def _cap_file_size(max_bytes: int):
-    """A preexec function that makes the child unable to write past max_bytes (POSIX only)."""
-    if sys.platform == "win32":  # pragma: no cover
-        return None
+def _watch(process: subprocess.Popen, output: Path, *, timeout: float, max_bytes: int) -> str | None:
+    """Wait for a renderer, stopping it when it runs past `timeout` or its file passes `max_bytes`.
 
-    def limit() -> None:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
-
-    return limit
+    Watched from outside rather than capped with RLIMIT_FSIZE: fluidsynth ftruncates a 64 MB
+    shared-memory buffer of its own, which such a cap kills (exit -25, SIGXFSZ)."""
+    deadline = time.monotonic() + timeout
+    while process.poll() is None:
+        if time.monotonic() > deadline:
+            return f"ran past {timeout:g} s and was stopped"
+        if output.is_file() and output.stat().st_size >= max_bytes:
+            return f"reached the {max_bytes // 1_000_000} MB cap and was stopped"
+        time.sleep(WATCH_EVERY_S)
+    return None
 
 
 def render_wav(midi_path: Path, wav_path: Path, *, soundfont: Path | None = None, fluidsynth: str | None = None,
                timeout: float = WAV_TIMEOUT_S, max_bytes: int = WAV_MAX_BYTES) -> Path:
-    """Render a MIDI file to WAV with fluidsynth; never runs longer than `timeout` or writes past `max_bytes`."""
+    """Render a MIDI file to WAV with fluidsynth; never runs longer than `timeout` or writes past `max_bytes`.
+
+    fluidsynth writes a temporary file beside the target, renamed when it is complete, so a stopped
+    or failed rendering leaves no half WAV and never replaces a good one."""
     program = fluidsynth or shutil.which("fluidsynth")
     if program is None:
         raise RenderUnavailable("no WAV: fluidsynth is not installed (apt install fluidsynth, brew install fluid-synth)")
     font = soundfont or find_soundfont()
     if font is None:
-        raise RenderUnavailable("no WAV: no General MIDI soundfont found (apt install timgm6mb-soundfont)")
+        raise RenderUnavailable("no WAV: no General MIDI soundfont found (apt install fluid-soundfont-gm)")
     wav_path = Path(wav_path)
-    command = [program, "-ni", "-q", "-F", str(wav_path), "-T", "wav", "-r", "44100", str(font), str(midi_path)]
-    try:
-        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout,
-                              preexec_fn=_cap_file_size(max_bytes), check=False)
-    except subprocess.TimeoutExpired:
-        wav_path.unlink(missing_ok=True)
-        raise RenderFailed(f"no WAV: fluidsynth ran past {timeout:g} s and was stopped") from None
-    except OSError as err:
-        raise RenderUnavailable(f"no WAV: cannot run {program}: {err.strerror or err}") from err
-    size = wav_path.stat().st_size if wav_path.is_file() else 0
-    if size >= max_bytes:
-        wav_path.unlink(missing_ok=True)
-        raise RenderFailed(f"no WAV: the rendering reached the {max_bytes // 1_000_000} MB cap and was stopped")
-    if done.returncode != 0 or size == 0:
-        wav_path.unlink(missing_ok=True)
-        why = (done.stderr or done.stdout or b"").decode("utf-8", "replace").strip().splitlines()
-        raise RenderFailed(f"no WAV: fluidsynth failed ({why[-1] if why else f'exit {done.returncode}'})")
+    part = wav_path.with_name(f".{wav_path.name}.{os.getpid()}.part")
+    command = [program, "-ni", "-q", "-F", str(part), "-T", "wav", "-r", "44100", "-g", str(WAV_GAIN), str(font), str(midi_path)]
+    with tempfile.TemporaryFile() as log:  # a file, not a pipe: a chatty renderer cannot block on it
+        try:
+            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        except OSError as err:
+            raise RenderUnavailable(f"no WAV: cannot run {program}: {err.strerror or err}") from err
+        try:
+            stopped = _watch(process, part, timeout=timeout, max_bytes=max_bytes)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+        log.seek(0)
+        why = log.read().decode("utf-8", "replace").strip().splitlines()
+    size = part.stat().st_size if part.is_file() else 0
+    if stopped or process.returncode != 0 or size == 0:
+        part.unlink(missing_ok=True)
+        raise RenderFailed(f"no WAV: fluidsynth {stopped}" if stopped else
+                           f"no WAV: fluidsynth failed ({why[-1] if why else f'exit {process.returncode}'})")
+    os.replace(part, wav_path)
     return wav_path
 
 
@@ -142,7 +155,7 @@ def renderers() -> dict[str, str]:
     wav = shutil.which("fluidsynth")
     font = find_soundfont()
     wav_text = f"fluidsynth + {font.name}" if wav and font else (
-        "missing soundfont (apt install timgm6mb-soundfont)" if wav else "missing (apt install fluidsynth)")
+        "missing soundfont (apt install fluid-soundfont-gm)" if wav else "missing (apt install fluidsynth)")
     return {"wav": wav_text, "svg": svg, "png": png}
 
 
