@@ -1,0 +1,242 @@
+"""Chords on real chorded tunes: the held-out Nottingham split, harmonized from MIDI and from
+MusicXML, against the tunes' own chords, with the diatonic baseline in the same run.
+
+    python -m tunesmith.eval.eval_chords_folk [--tunes 0] [--checkpoint checkpoints/default]
+
+Each held-out tune (finetune/harmony/folk_data.py: a fixed fifth by a hash of file and title,
+nothing fitted or tuned on it) is written without its chords as
+  * MIDI, the first note at time 0 (what a MIDI export gives: no pickup bar), and
+  * MusicXML (tokenization.files.write_song; the pickup is whatever that writer keeps),
+read back with tokenization.files.read_song, as `tunesmith chords FILE` reads it, and harmonized by
+  * baseline: per bar, the diatonic triad with the most melody on chord tones (eval_chords.baseline),
+  * rules:    recommend_chords with the hand-set scorer (what `chords` did before issue 15),
+  * folk:     recommend_chords' default for lead sheets (the HMM fitted on the development tunes),
+  * folk-bar / folk-half: the same with --per forcing the rate.
+Guess and reference are aligned by time from the first note, so a wrong barring cannot hide.
+Metrics, mean over tunes: root agreement over time (share of the reference's chord time where
+the roots agree), exact chord agreement over time (same root and pitch classes, bass ignored),
+chord-tone ratio (melody time on tones of the chosen chord), and the same three at the
+reference's bar starts.  Writes eval/results/chords_folk.json.
+Data: Nottingham Music Database (E. Foxley), cleaned by jukedeck/nottingham-dataset, GPL-3.0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from ..finetune.harmony.folk_data import DEFAULT_DATA, SOURCE, FolkTune, folk_tunes
+from ..tokenization.music import ChordEvent, Melody, Song
+from ..tools.chords.recommend import recommend_chords
+from ..tools.theory.chords import chord_pitch_classes
+from ..tools.theory.key import estimate_key
+from .eval_chords import baseline
+
+ROOT = Path(__file__).resolve().parents[1]
+METRICS = ("root", "exact", "ctr", "bar_root", "bar_exact", "bar_ctr")
+
+
+def chord_parts(symbol: str) -> tuple[int, frozenset[int]] | None:
+    """(root pitch class, pitch classes without a slash bass) of a chord symbol, None if unreadable.
+
+    >>> chord_parts("D/F#") == (2, frozenset({2, 6, 9})), chord_parts("Bb7")[0]
+    (True, 10)
+    """
+    from ..tokenization.music import PITCH_CLASS
+
+    head = symbol.split("/")[0]
+    pcs = chord_pitch_classes(head)
+    if not pcs or not head or head[0] not in PITCH_CLASS:
+        return None
+    return (PITCH_CLASS[head[0]] + {"#": 1, "b": -1}.get(head[1:2], 0)) % 12, pcs
+
+
+def _timeline(events: list[ChordEvent], origin: float) -> list[tuple[float, float, tuple | None]]:
+    return [(e.onset - origin, e.onset + e.duration - origin, chord_parts(e.symbol)) for e in events]
+
+
+def _at(timeline: list[tuple[float, float, tuple | None]], t: float) -> tuple | None:
+    for lo, hi, parts in timeline:
+        if lo - 1e-9 <= t < hi - 1e-9:
+            return parts
+    return None
+
+
+def _ctr(melody: Melody, timeline, origin: float, *, times: list[float] | None = None) -> float:
+    """Melody time on chord tones (or, with `times`, the share of those instants on chord tones)."""
+    on = total = 0.0
+    if times is None:
+        for note in melody.notes:
+            cuts = sorted({note.onset - origin, note.end - origin,
+                           *[x for lo, hi, _ in timeline for x in (lo, hi) if note.onset - origin < x < note.end - origin]})
+            for a, b in zip(cuts, cuts[1:]):
+                parts = _at(timeline, a)
+                total += b - a
+                on += (b - a) if parts and note.pitch % 12 in parts[1] else 0.0
+        return on / total if total else 0.0
+    for t in times:
+        note = next((n for n in melody.notes if n.onset - origin - 1e-9 <= t < n.end - origin - 1e-9), None)
+        if note is None:
+            continue
+        parts = _at(timeline, t)
+        total += 1
+        on += bool(parts and note.pitch % 12 in parts[1])
+    return on / total if total else 0.0
+
+
+def compare(reference: Song, guess_song: Song) -> dict[str, float]:
+    """Root / exact agreement over time and at bar starts, and chord-tone ratios, of one tune."""
+    ref_origin = reference.melody.notes[0].onset
+    origin = guess_song.melody.notes[0].onset
+    ref = _timeline(list(reference.chords), ref_origin)
+    mine = _timeline(list(guess_song.chords), origin)
+    end = reference.melody.notes[-1].end - ref_origin
+    cuts = sorted({0.0, end, *[x for lo, hi, _ in ref + mine for x in (lo, hi) if 0 < x < end]})
+    total = root = exact = 0.0
+    for a, b in zip(cuts, cuts[1:]):
+        want = _at(ref, a)
+        if want is None:
+            continue
+        got = _at(mine, a)
+        total += b - a
+        root += (b - a) if got and got[0] == want[0] else 0.0
+        exact += (b - a) if got and got == want else 0.0
+    bar = reference.melody.bar_length
+    starts = [k * bar - ref_origin for k in range(reference.melody.bars + 1) if 0 <= k * bar - ref_origin < end - 1e-9]
+    starts = [t for t in starts if _at(ref, t) is not None]
+    bar_root = sum(bool((g := _at(mine, t)) and g[0] == _at(ref, t)[0]) for t in starts)
+    bar_exact = sum(_at(mine, t) == _at(ref, t) for t in starts)
+    n = max(len(starts), 1)
+    return {"root": root / total if total else 0.0, "exact": exact / total if total else 0.0,
+            "ctr": _ctr(guess_song.melody, mine, origin), "bar_root": bar_root / n, "bar_exact": bar_exact / n,
+            "bar_ctr": _ctr(reference.melody, mine, ref_origin, times=starts)}
+
+
+def as_midi(melody: Melody) -> Song:
+    """The melody as a MIDI export has it: first note at time 0, no chords."""
+    shift = melody.notes[0].onset
+    notes = tuple(replace(n, onset=n.onset - shift) for n in melody.notes)
+    return Song(melody=replace(melody, notes=notes, bars=0))
+
+
+def read_back(song: Song, suffix: str, folder: Path) -> Song:
+    """Write a song as a file and read it as `tunesmith chords FILE` does."""
+    from ..tokenization.files import atomic_write, musicxml_bytes, read_song
+    from ..tokenization.midi import song_to_midi
+
+    data = song_to_midi(song) if suffix == ".mid" else musicxml_bytes(song)
+    return read_song(atomic_write(folder / f"tune{suffix}", data))
+
+
+def harmonizers(runtime=None) -> dict[str, Callable[[Song], tuple[ChordEvent, ...]]]:
+    def key_of(song: Song):
+        return song.melody.key or estimate_key(song.melody)[0]
+
+    found: dict[str, Callable[[Song], tuple[ChordEvent, ...]]] = {
+        "baseline": lambda s: tuple(baseline(s, per="bar", key=key_of(s))),
+        "rules": lambda s: recommend_chords(s, scorer="rules").chords,
+        "folk": lambda s: recommend_chords(s).chords,
+        "folk-bar": lambda s: recommend_chords(s, per="bar").chords,
+        "folk-half": lambda s: recommend_chords(s, per="half").chords,
+    }
+    if runtime is not None:
+        found["rules+model"] = lambda s: recommend_chords(s, scorer="rules", runtime=runtime).chords
+    return found
+
+
+def run(tunes: list[FolkTune], *, inputs: tuple[str, ...], runtime=None) -> dict:
+    methods = harmonizers(runtime)
+    rows: dict[str, dict[str, list[dict[str, float]]]] = {i: {m: [] for m in methods} for i in inputs}
+    seconds: dict[str, list[float]] = {m: [] for m in methods}
+    reference_rows, skipped = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for tune in tunes:
+            melody_only = Song(melody=tune.song.melody, title=tune.title)
+            reference_rows.append(compare(tune.song, tune.song))
+            for source in inputs:
+                try:
+                    song = read_back(as_midi(tune.song.melody) if source == "midi" else melody_only,
+                                     ".mid" if source == "midi" else ".musicxml", Path(tmp))
+                except Exception as err:  # a tune our writers or readers cannot carry is reported, not fatal
+                    skipped.append(f"{tune.name} {source}: {str(err).splitlines()[0]}")
+                    break
+                song = replace(song, chords=())
+                for name, harmonize in methods.items():
+                    started = time.perf_counter()
+                    events = harmonize(song)
+                    seconds[name].append(time.perf_counter() - started)
+                    rows[source][name].append(compare(tune.song, replace(song, chords=events)))
+    mean = lambda got: {k: round(statistics.mean(r[k] for r in got), 4) for k in METRICS} if got else {}
+    return {"tunes": len(tunes), "skipped": skipped, "reference": mean(reference_rows),
+            "inputs": {src: {m: mean(r) for m, r in by.items()} for src, by in rows.items()},
+            "median_seconds": {m: round(statistics.median(s), 4) for m, s in seconds.items() if s}}
+
+
+def latency(tunes: list[FolkTune], *, repeats: int = 5) -> dict[str, float]:
+    """Median warm seconds of the default harmonizer on the first 16-bar stretch of a held-out 4/4 tune."""
+    from ..tokenization.music import slice_bars
+
+    tune = next(t for t in tunes if str(t.song.melody.meter) == "4/4" and t.song.melody.bars >= 17)
+    song = Song(melody=slice_bars(tune.song.melody, 1, 16))
+    out = {}
+    for label, kwargs in (("folk", {}), ("rules", {"scorer": "rules"})):
+        recommend_chords(song, **kwargs)
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            recommend_chords(song, **kwargs)
+            times.append(time.perf_counter() - started)
+        out[label] = round(statistics.median(times), 3)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--tunes", type=int, default=0, help="at most this many held-out tunes (0: all)")
+    parser.add_argument("--inputs", default="midi,musicxml")
+    parser.add_argument("--split", default="heldout", choices=("heldout", "dev"))
+    parser.add_argument("--checkpoint", type=Path, default=None, help="also run the rules with the harmony adapter")
+    parser.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / "chords_folk.json")
+    args = parser.parse_args(argv)
+    runtime = None
+    if args.checkpoint is not None:
+        from ..finetune.runtime import load_runtime
+
+        runtime = load_runtime(args.checkpoint, threads=2)
+    started = time.perf_counter()
+    tunes = folk_tunes(data=args.data, split=args.split, limit=args.tunes or None)
+    report = {"generated": time.strftime("%Y-%m-%d %H:%M"), "data": SOURCE, "split": args.split,
+              **run(tunes, inputs=tuple(args.inputs.split(",")), runtime=runtime),
+              "latency_16_bars_s": latency(tunes)}
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    if args.split == "heldout":
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    print_table(report)
+
+
+def print_table(report: dict) -> None:
+    print(f"Nottingham {report['split']} tunes: {report['tunes']} ({len(report['skipped'])} skipped); "
+          f"time-aligned from the first note")
+    ref = report["reference"]
+    print(f"  the tunes' own chords: CTR {ref['ctr']:.3f}, at bar starts {ref['bar_ctr']:.3f}")
+    for source, by in report["inputs"].items():
+        print(f"  from {source}:")
+        print(f"    {'':<12}{'root':>7}{'exact':>7}{'CTR':>7} | {'bar root':>9}{'exact':>7}{'CTR':>7}{'s/tune':>8}")
+        for name, m in by.items():
+            if m:
+                print(f"    {name:<12}{m['root']:>7.3f}{m['exact']:>7.3f}{m['ctr']:>7.3f} | {m['bar_root']:>9.3f}"
+                      f"{m['bar_exact']:>7.3f}{m['bar_ctr']:>7.3f}{report['median_seconds'][name]:>8.3f}")
+    print(f"Latency, 16-bar melody, warm (s): {report['latency_16_bars_s']}")
+    print(f"eval took {report['seconds']} s")
+
+
+if __name__ == "__main__":
+    main()
