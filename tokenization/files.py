@@ -297,11 +297,9 @@ def _target(out_dir: Path, stem: str, suffix: str) -> Path:
 
 def musicxml_bytes(song: Song) -> bytes:
     """The song as MusicXML (melody, chord symbols, lyrics) for MuseScore and friends."""
-    from music21.musicxml.m21ToXml import GeneralObjectExporter
+    from .musicxml import musicxml_bytes as exported
 
-    from .m21 import song_to_score
-
-    return GeneralObjectExporter(song_to_score(song)).parse()
+    return exported(song)
 
 
 def write_song(song: Song, out_dir: str | Path, *, stem: str) -> dict[str, Path]:

@@ -1,9 +1,10 @@
 """Conversion between music21 streams and the tunesmith data model (both directions).
 
-music21 is the theory engine; these two functions are the only bridge to it, so its
-pitfalls are handled once: pickups (paddingLeft) become a leading rest, ties are merged,
-double stops keep their top note, grace notes are dropped, flats in chord symbols are
-written with '-' before music21 parses them.
+music21 is the theory engine; these functions are the only bridge to it, so its pitfalls
+are handled once.  Reading: pickups (paddingLeft) become a leading rest, ties are merged,
+double stops keep their top note, grace notes are dropped.  Writing: notes are spelled in
+the key with accidentals shown only where needed, a long leading rest becomes a pickup bar.
+Flats in chord symbols are written with '-' before music21 parses them.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 import re
 
 from .errors import MusicFileError, MusicValueError
-from .music import ChordEvent, KeySpec, Melody, Meter, Note, Song, Syllable, parse_key, snap
-from .pitch import MODES
+from .music import ChordEvent, Melody, Meter, Note, Song, Syllable, parse_key, snap
+from .pitch import MODES, KeySpec, key_fifths, key_signature, notation_key, spell
 
 DEFAULT_TEMPO = 100
 
@@ -148,18 +149,104 @@ def stream_to_song(stream, *, title: str | None = None, style: str | None = None
     return Song(melody=melody, chords=tuple(chords), title=title or meta_title or "Untitled", style=style)
 
 
+COMPOSER = "tunesmith"
+
+
+def _spelled(midi: int, key: KeySpec):
+    """A music21 Pitch spelled in the key (F# in D major, Bb in F), with an Accidental object only
+    where the letter is altered: music21 gives every Note(int) an explicit natural, which its
+    exporter then prints on most plain notes."""
+    from music21 import pitch
+
+    letter, alter, octave = spell(midi, key)
+    found = pitch.Pitch(step=letter, octave=octave)
+    if alter:
+        found.accidental = pitch.Accidental(alter)
+    return found
+
+
+def mark_accidentals(part, key: KeySpec) -> None:
+    """Show an accidental only where the key signature and the earlier notes of the bar (same
+    letter and octave) do not already give the pitch; a note tied over a bar line shows none.
+
+    Sets each accidental's displayStatus and marks the part as done, so the exporter's own
+    makeAccidentals (cautionary naturals on other octaves, explicit naturals) never runs."""
+    from music21 import pitch
+
+    signature = key_signature(key_fifths(key))
+    for measure in part.getElementsByClass("Measure"):
+        heard: dict[tuple[str, int], int] = {}
+        for element in measure.notes:
+            for found in getattr(element, "pitches", ()):
+                alter = int(found.accidental.alter) if found.accidental is not None else 0
+                place = (found.step, found.octave)
+                before = heard.get(place, signature[found.step])
+                tied = element.tie is not None and element.tie.type in ("stop", "continue")
+                show = alter != before and not tied
+                if show and found.accidental is None:
+                    found.accidental = pitch.Accidental("natural")
+                if found.accidental is not None:
+                    found.accidental.displayStatus = show
+                if not tied:
+                    heard[place] = alter
+    part.streamStatus.accidentals = True
+
+
+def _pickup(part, rest: float) -> None:
+    """Turn bar 1, which starts with `rest` quarters of rest, into a pickup bar: the rest goes,
+    the notes move to the start, the bar is number 0 and not counted (MusicXML implicit="yes")."""
+    from music21 import stream
+
+    measures = list(part.getElementsByClass("Measure"))
+    first = measures[0]
+    for element in list(first.notesAndRests):
+        if element.offset < rest - 1e-9:
+            first.remove(element)
+    for element in list(first.getElementsByOffset(rest - 1e-9, first.highestTime + 1)):
+        if element.offset >= rest - 1e-9:
+            first.setElementOffset(element, snap(element.offset - rest))
+    first.coreElementsChanged()
+    first.paddingLeft = rest
+    first.number = 0
+    first.showNumber = stream.enums.ShowNumber.NEVER
+    for number, measure in enumerate(measures[1:], 1):
+        measure.number = number
+
+
+def _tempo_mark(melody: Melody):
+    """The tempo mark shown above the staff, in the meter's felt beat (half note in 2/2, dotted
+    quarter in 6/8) when the tempo is a whole number of those beats, else in quarter notes:
+    music21 reads a mark back by its number, so it must give the quarter-note tempo exactly."""
+    from music21 import duration, tempo
+
+    beat = melody.meter.beat_length
+    if (melody.tempo / beat) % 1:
+        beat = 1.0
+    mark = tempo.MetronomeMark(number=round(melody.tempo / beat), referent=duration.Duration(beat))
+    mark.placement = "above"
+    return mark
+
+
 def song_to_score(song: Song, *, chords_as_symbols: bool = True):
-    """A music21 Score with one part: meter, key, tempo, notes with lyrics, chord symbols."""
-    from music21 import harmony, key, meter, note, stream, tempo
+    """A music21 Score with one part, ready for the MusicXML exporter: title and composer, meter, key,
+    a tempo mark above the staff, notes spelled in the key with only the accidentals a reader needs,
+    lyrics, chord symbols, and a pickup bar when bar 1 opens with a rest as long as half a bar."""
+    from music21 import harmony, instrument, key, metadata, meter, note, stream
+
+    from .abc import pickup_length
 
     melody = song.melody
+    spelled = notation_key(melody.key)
     part = stream.Part(id="melody")
+    voice = instrument.Flute()  # what the MIDI file plays (GM 74); MuseScore warns on a part without one
+    voice.partName, voice.partAbbreviation = "Melody", None
+    part.insert(0, voice)
     part.insert(0, meter.TimeSignature(str(melody.meter)))
     if melody.key is not None:
-        part.insert(0, key.Key(melody.key.m21_tonic, melody.key.mode))
-    part.insert(0, tempo.MetronomeMark(number=melody.tempo))
+        part.insert(0, key.Key(spelled.m21_tonic, spelled.mode))
+    part.insert(0, _tempo_mark(melody))
     for item in melody.notes:
-        n = note.Note(item.pitch, quarterLength=item.duration)
+        n = note.Note(_spelled(item.pitch, spelled), quarterLength=item.duration)
         if item.lyric is not None:
             n.lyrics.append(note.Lyric(text=item.lyric.text, syllabic=item.lyric.syllabic))
         part.insert(item.onset, n)
@@ -177,10 +264,13 @@ def song_to_score(song: Song, *, chords_as_symbols: bool = True):
     part.makeRests(fillGaps=True, inPlace=True, hideRests=False)
     part = part.makeMeasures()
     part.makeTies(inPlace=True)
+    rest = float(pickup_length(song))
+    if rest:
+        _pickup(part, rest)
+    mark_accidentals(part, spelled)
+    part.makeBeams(inPlace=True)
     score = stream.Score(id="tunesmith")
-    from music21 import metadata
-
-    score.insert(0, metadata.Metadata(title=song.title))
+    score.insert(0, metadata.Metadata(title=song.title, composer=COMPOSER))
     score.insert(0, part)
     return score
 

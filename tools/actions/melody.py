@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from ...tokenization.contract import contract
-from ...tokenization.music import KeySpec, Melody
+from ...tokenization.music import KeySpec, Melody, Song
 from .base import Context, Outcome, bar_span, files_text, keep_song, need_melody, summary
 from .state import SongState, melody_controls, update_settings
 
@@ -36,7 +36,8 @@ def generate_melody(state: SongState, ctx: Context, *, bars: int = 8, range: str
                             temperature=temperature)
     result = new_melody(request, runtime=ctx.models.runtime())
     what = f"melody-{request.style or 'free'}-{request.key.tonic}{request.key.mode[:3]}"
-    return _melody_outcome(state, ctx, result, what=what, verb="Wrote a new melody:", tool="generate_melody")
+    return _melody_outcome(state, ctx, result, what=what, verb="Wrote a new melody:", tool="generate_melody",
+                           new_song=True)
 
 
 def continue_melody(state: SongState, ctx: Context, *, bars: int = 8, seed: int | None = None,
@@ -91,9 +92,19 @@ def _rewrite_request(state: SongState, ctx: Context, melody: Melody, *, bars: in
                          temperature=temperature)
 
 
-def _melody_outcome(state: SongState, ctx: Context, result, *, what: str, verb: str, tool: str) -> Outcome:
+def _made_title(song: Song) -> str:
+    """The title compose.new_melody gives a melody: its style and key ("irish-reel in D major")."""
+    return f"{song.style or 'Melody'} in {song.melody.key}"
+
+
+def _melody_outcome(state: SongState, ctx: Context, result, *, what: str, verb: str, tool: str,
+                    new_song: bool = False) -> Outcome:
+    """Keep and describe the result.  A new melody is a new song, titled from its own style and key;
+    a rewrite keeps a title a person gave the song (a file's, a chat's), and a made-up title is made
+    again from the rewrite's style and key, which may have changed."""
     before = state.song
-    title = before.title if before and before.title != "Untitled" else result.song.title
+    given = before is not None and before.title not in ("Untitled", _made_title(before))
+    title = before.title if given and not new_song else _made_title(result.song)
     song = replace(result.song, title=title)
     state, artifact = keep_song(state, ctx, song, what=f"{what}-s{result.seed}")
     artifact.update(findings=result.report.as_dict()["findings"], seed=result.seed)

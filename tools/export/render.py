@@ -10,6 +10,7 @@ install; callers keep the MIDI/MusicXML files they already have.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -101,6 +102,23 @@ def render_wav(midi_path: Path, wav_path: Path, *, soundfont: Path | None = None
     return wav_path
 
 
+# verovio lays text out with Times metrics; a rasteriser without Times falls back to a wider serif
+# (DejaVu Serif here), which is what made lyric words run into each other.  The CSS names Times and
+# its metric clones first, and FreeSerif (a Times-like face Debian installs widely) before "serif".
+TEXT_CSS = 'text { font-family: Times, "Times New Roman", "Liberation Serif", "Nimbus Roman", "TeX Gyre Termes", FreeSerif, serif; }'
+SVG_OPTIONS = {
+    "pageWidth": 2100, "pageHeight": 2970, "adjustPageHeight": True, "footer": "none", "breaks": "auto",
+    "scale": 90,  # pixels per page unit x 100: 1890 px wide, twice the old 945, for the same layout
+    "lyricSize": 4.0, "lyricWordSpace": 1.6,  # a little smaller than verovio's 4.5, words kept apart
+    "svgCss": TEXT_CSS,
+}
+# SMuFL metronome glyphs that verovio writes as text in its embedded Leipzig web font, which
+# rsvg-convert and cairosvg cannot load: the PNG gets the Unicode music symbols instead.
+SMUFL_TEXT = {"\ueca2": "\U0001d15d", "\ueca3": "\U0001d15e", "\ueca5": "\u2669", "\ueca7": "\u266a",
+              "\ueca9": "\u266c", "\uecb7": "."}
+_GLYPH_TEXT = re.compile(r'<tspan font-family="Leipzig" font-size="(\d+)px">([\ue000-\uf8ff]+)</tspan>')
+
+
 def render_svg(musicxml_path: Path, svg_path: Path) -> list[Path]:
     """Engrave a MusicXML file with verovio: svg_path for page 1, then stem-2.svg, … for more pages."""
     try:
@@ -111,8 +129,7 @@ def render_svg(musicxml_path: Path, svg_path: Path) -> list[Path]:
     # are; batch jobs render in worker threads.
     toolkit = verovio.toolkit(False)
     toolkit.setResourcePath(str(Path(verovio.__file__).parent / "data"))
-    toolkit.setOptions({"pageWidth": 2100, "pageHeight": 2970, "scale": 45, "adjustPageHeight": True,
-                        "footer": "none", "breaks": "auto"})
+    toolkit.setOptions(SVG_OPTIONS)
     if not toolkit.loadData(Path(musicxml_path).read_text(encoding="utf-8")):
         raise RenderFailed(f"no score image: verovio could not read {Path(musicxml_path).name}")
     svg_path = Path(svg_path)
@@ -124,22 +141,41 @@ def render_svg(musicxml_path: Path, svg_path: Path) -> list[Path]:
     return written
 
 
+def raster_text(svg: str) -> str:
+    """The SVG with verovio's SMuFL text glyphs (tempo-mark notes) as Unicode music symbols in a
+    system font, at a text size: what a rasteriser without web fonts can draw."""
+    def swap(match: re.Match) -> str:
+        text = "".join(SMUFL_TEXT.get(char, "") for char in match.group(2))
+        size = round(int(match.group(1)) * 0.6)
+        # FreeSerif's note symbols advance less than they are wide: move the " = 96" after them along
+        return (f'<tspan font-family="FreeSerif, DejaVu Sans, serif" font-size="{size}px">{text}</tspan>'
+                f'<tspan font-size="{size}px" dx="{size // 2}">\u200a</tspan>')
+
+    return _GLYPH_TEXT.sub(swap, svg)
+
+
 def render_png(svg_path: Path, png_path: Path, *, timeout: float = 30.0) -> Path:
-    """Rasterise an SVG on white with rsvg-convert, else cairosvg."""
+    """Rasterise an SVG on white with rsvg-convert, else cairosvg (tempo-mark glyphs made drawable)."""
+    svg_path = Path(svg_path)
     program = shutil.which("rsvg-convert")
-    if program:
+    if program is None:
         try:
-            subprocess.run([program, "-b", "white", "-o", str(png_path), str(svg_path)], capture_output=True,
-                           timeout=timeout, check=True, stdin=subprocess.DEVNULL)
-        except (subprocess.SubprocessError, OSError) as err:
-            raise RenderFailed(f"no PNG: rsvg-convert failed ({type(err).__name__})") from err
+            import cairosvg
+        except ImportError:
+            raise RenderUnavailable("no PNG: install librsvg2-bin (rsvg-convert) or `pip install cairosvg`; "
+                                    "the SVG score is there") from None
+        text = raster_text(svg_path.read_text(encoding="utf-8"))
+        cairosvg.svg2png(bytestring=text.encode("utf-8"), write_to=str(png_path), background_color="white")
         return Path(png_path)
+    copy = svg_path.with_name(f".{svg_path.stem}.{os.getpid()}.raster.svg")
     try:
-        import cairosvg
-    except ImportError:
-        raise RenderUnavailable("no PNG: install librsvg2-bin (rsvg-convert) or `pip install cairosvg`; "
-                                "the SVG score is there") from None
-    cairosvg.svg2png(url=str(svg_path), write_to=str(png_path), background_color="white")
+        copy.write_text(raster_text(svg_path.read_text(encoding="utf-8")), encoding="utf-8")
+        subprocess.run([program, "-b", "white", "-o", str(png_path), str(copy)], capture_output=True,
+                       timeout=timeout, check=True, stdin=subprocess.DEVNULL)
+    except (subprocess.SubprocessError, OSError) as err:
+        raise RenderFailed(f"no PNG: rsvg-convert failed ({type(err).__name__})") from err
+    finally:
+        copy.unlink(missing_ok=True)
     return Path(png_path)
 
 
