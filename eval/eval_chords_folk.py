@@ -8,7 +8,9 @@ nothing fitted or tuned on it) is written without its chords as
   * MIDI, the first note at time 0 (what a MIDI export gives: no pickup bar), and
   * MusicXML (tokenization.files.write_song; the pickup is whatever that writer keeps),
 read back with tokenization.files.read_song, as `tunesmith chords FILE` reads it, and harmonized by
-  * baseline: per bar, the diatonic triad with the most melody on chord tones (eval_chords.baseline),
+  * baseline: per bar, the diatonic triad covering most melody duration (the issue's baseline);
+    baseline-score: the same on the correctly barred score (the tune as read from its ABC),
+  * fit-baseline: per bar, the diatonic triad with the best weighted fit (eval_chords.baseline),
   * rules:    recommend_chords with the hand-set scorer (what `chords` did before issue 15),
   * folk:     recommend_chords' default for lead sheets (the HMM fitted on the development tunes),
   * folk-bar / folk-half: the same with --per forcing the rate.
@@ -134,12 +136,34 @@ def read_back(song: Song, suffix: str, folder: Path) -> Song:
     return read_song(atomic_write(folder / f"tune{suffix}", data))
 
 
+def diatonic_bars(song: Song) -> tuple[ChordEvent, ...]:
+    """The issue's ten-line baseline: per bar, the diatonic triad covering most melody duration."""
+    from ..tokenization.music import KeySpec
+    from ..tools.chords.vocab import make_chord
+    from .eval_chords import DIATONIC
+
+    melody = song.melody
+    key = melody.key or estimate_key(melody)[0]
+    mode = "minor" if key.mode in ("minor", "dorian", "phrygian") else "major"
+    triads = [make_chord(KeySpec(key.tonic, mode), rel, q) for rel, q in DIATONIC[mode]]
+    events: list[ChordEvent] = []
+    for bar in range(melody.bars):
+        lo, hi = bar * melody.bar_length, (bar + 1) * melody.bar_length
+        cover = [sum(min(n.end, hi) - max(n.onset, lo) for n in melody.notes
+                     if n.pitch % 12 in t.pcs and n.end > lo and n.onset < hi) for t in triads]
+        if max(cover) > 0:
+            best = triads[cover.index(max(cover))]
+            events.append(ChordEvent(best.symbol, lo, hi - lo, best.roman))
+    return tuple(events)
+
+
 def harmonizers(runtime=None) -> dict[str, Callable[[Song], tuple[ChordEvent, ...]]]:
     def key_of(song: Song):
         return song.melody.key or estimate_key(song.melody)[0]
 
     found: dict[str, Callable[[Song], tuple[ChordEvent, ...]]] = {
-        "baseline": lambda s: tuple(baseline(s, per="bar", key=key_of(s))),
+        "baseline": diatonic_bars,
+        "fit-baseline": lambda s: tuple(baseline(s, per="bar", key=key_of(s))),
         "rules": lambda s: recommend_chords(s, scorer="rules").chords,
         "folk": lambda s: recommend_chords(s).chords,
         "folk-bar": lambda s: recommend_chords(s, per="bar").chords,
@@ -152,13 +176,15 @@ def harmonizers(runtime=None) -> dict[str, Callable[[Song], tuple[ChordEvent, ..
 
 def run(tunes: list[FolkTune], *, inputs: tuple[str, ...], runtime=None) -> dict:
     methods = harmonizers(runtime)
-    rows: dict[str, dict[str, list[dict[str, float]]]] = {i: {m: [] for m in methods} for i in inputs}
+    rows: dict[str, dict[str, list[dict[str, float]]]] = {i: {m: [] for m in ("baseline-score", *methods)}
+                                                          for i in inputs}
     seconds: dict[str, list[float]] = {m: [] for m in methods}
     reference_rows, skipped = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for tune in tunes:
             melody_only = Song(melody=tune.song.melody, title=tune.title)
             reference_rows.append(compare(tune.song, tune.song))
+            on_score = compare(tune.song, replace(melody_only, chords=diatonic_bars(melody_only)))
             for source in inputs:
                 try:
                     song = read_back(as_midi(tune.song.melody) if source == "midi" else melody_only,
@@ -167,6 +193,7 @@ def run(tunes: list[FolkTune], *, inputs: tuple[str, ...], runtime=None) -> dict
                     skipped.append(f"{tune.name} {source}: {str(err).splitlines()[0]}")
                     break
                 song = replace(song, chords=())
+                rows[source]["baseline-score"].append(on_score)
                 for name, harmonize in methods.items():
                     started = time.perf_counter()
                     events = harmonize(song)
@@ -233,7 +260,7 @@ def print_table(report: dict) -> None:
         for name, m in by.items():
             if m:
                 print(f"    {name:<12}{m['root']:>7.3f}{m['exact']:>7.3f}{m['ctr']:>7.3f} | {m['bar_root']:>9.3f}"
-                      f"{m['bar_exact']:>7.3f}{m['bar_ctr']:>7.3f}{report['median_seconds'][name]:>8.3f}")
+                      f"{m['bar_exact']:>7.3f}{m['bar_ctr']:>7.3f}{report['median_seconds'].get(name, 0):>8.3f}")
     print(f"Latency, 16-bar melody, warm (s): {report['latency_16_bars_s']}")
     print(f"eval took {report['seconds']} s")
 

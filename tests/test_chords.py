@@ -116,7 +116,7 @@ def test_slots_per_bar_half_and_beat_with_a_pickup() -> None:
 
 
 def test_harmonizes_a_plain_tune_with_the_obvious_chords() -> None:
-    result = recommend_chords(_melody(SIMPLE), k=3)
+    result = recommend_chords(_melody(SIMPLE), k=3, scorer="rules")
     assert [c.symbol for c in result.chords] == ["C", "F", "G", "C"]
     assert [c.roman for c in result.chords] == ["I", "IV", "V", "I"]
     assert result.per == "bar" and result.scorer == "rules"
@@ -146,15 +146,18 @@ def test_harmonic_rhythm_and_style_defaults() -> None:
     chorale = recommend_chords(Song(melody=melody, style="bach-chorale"))
     assert chorale.per == "beat" and chorale.style == "bach-chorale"
     assert chorale.chords[-1].symbol == "C"
-    folk = recommend_chords(Song(melody=melody, style="irish-reel"))
-    assert folk.per == "bar" and {c.symbol for c in folk.chords} <= {"C", "Dm", "Em", "F", "G", "G7", "Am"}
+    folk = recommend_chords(Song(melody=melody, style="irish-reel"))  # the folk HMM chooses the rate
+    assert folk.scorer == "folk-hmm" and folk.per == "half"
+    assert [c.symbol.rstrip("7") for c in folk.chords] == ["C", "F", "C", "F", "C", "G", "C"]  # C | F C | F C | G C
+    assert recommend_chords(Song(melody=melody, style="folk"), per="bar").per == "bar"
+    assert recommend_chords(Song(melody=melody, style="pop")).scorer == "rules"
 
 
 def test_flat_keys_minor_and_estimated_key() -> None:
     bb = _melody([p - 2 for p in SIMPLE], key="Bb")
-    assert [c.symbol for c in recommend_chords(bb).chords] == ["Bb", "Eb", "F", "Bb"]
+    assert [c.symbol.rstrip("7") for c in recommend_chords(bb).chords] == ["Bb", "Eb", "F", "Bb"]
     minor = _melody([57, 60, 64, 60, 62, 65, 69, 65, 64, 68, 71, 68, 69, 64, 60, 57], key="A", mode="minor")
-    assert [c.symbol for c in recommend_chords(minor).chords] == ["Am", "Dm", "E", "Am"]
+    assert [c.symbol.rstrip("7") for c in recommend_chords(minor).chords] == ["Am", "Dm", "E", "Am"]
     unkeyed = replace(_melody(SIMPLE), key=None)
     assert str(recommend_chords(unkeyed).key) == "C major"
     assert str(recommend_chords(_melody(SIMPLE), key="A minor").key) == "A minor"

@@ -1,6 +1,10 @@
 """Chord recommendation: harmonize a melody, with alternatives and reasons; progressions without one.
 
-The harmonizer scores every candidate chord of the style in every slot (a bar, half bar or
+Lead-sheet styles (all but pop) go to the folk HMM by default (tools/chords/folk.py: emission
+and transition tables fitted on the Nottingham development tunes, plus the rule fit below
+at a tuned weight), decoded per half bar so the chord changes inside a bar only where the
+melody asks; `per` forces a rate.  Pop and chorales (or scorer="rules") use the hand-set scorer:
+it scores every candidate chord of the style in every slot (a bar, half bar or
 beat) by how the melody sits on it (chord tones, passing notes that resolve, consonance,
 tonal-centroid distance), how likely it is in the style (Bach's Roman-numeral bigrams for
 chorales, a triad prior for lead sheets), cadences at phrase ends and, when the runtime
@@ -26,14 +30,18 @@ from .progressions import progressions
 from .score import Slot, Weights, make_slots, unary_scores
 from .search import kbest_paths, max_marginals
 from .types import ChordOption, ChordResult, ChordSlot, Progression
-from .vocab import CHORALE, Chord, candidate_chords, parallel_mode, style_family
+from .pickup import find_pickup, shifted
+from .folk import folk_chords, folk_scores, load_tables, mode_family
+from .vocab import CHORALE, LEAD_SHEET, Chord, candidate_chords, parallel_mode, style_family
 from ..errors import ToolError
 from ..theory.check import check_chord_fit, check_song
-from ..theory.key import estimate_key, resolve_key
+from ..theory.key import beat_length, estimate_key, resolve_key
 
 __all__ = ["recommend_chords", "progressions", "ChordResult", "HARMONY_ADAPTER", "Weights"]
 
 HARMONY_ADAPTER = "harmony"
+RULES, FOLK = "rules", "folk-hmm"
+SCORERS = (None, RULES, FOLK)
 CLASH_PENALTY = 4.0
 VARIETY = 0.4  # scale of the seeded noise that makes seed != 0 a variation
 
@@ -92,6 +100,68 @@ def _model_scores(runtime, melody: Melody, slots: list[Slot], chords: tuple[Chor
     return table - np.logaddexp.reduce(table, axis=1, keepdims=True)
 
 
+def uses_folk(style: str, family: str) -> bool:
+    """Whether a style is harmonized by the folk HMM by default: every lead-sheet style but pop."""
+    return family == LEAD_SHEET and style.strip().lower() != "pop"
+
+
+def _folk_scores(melody: Melody, key: KeySpec, per: str, weights: Weights, notes: list[str]):
+    """Slots, chords, unary and per-slot transition scores of the fitted folk HMM (plus the rule fit),
+    and the pickup shift found.  When the melody seems to start with a pickup its file does not
+    mark (MIDI), the slots follow the melody's own downbeats; the melody itself is not moved."""
+    families, folk_weights, fitted = load_tables()
+    tables = families[mode_family(key.mode)]
+    chords = folk_chords(key, tables)
+    shift = find_pickup(melody, key, tables=tables, weights=folk_weights, prior=fitted["pickup_prior"])
+    moved = shifted(melody, shift)
+    slots = make_slots(moved, per)
+    unary, transition = folk_scores(moved, slots, key, per, tables=tables, weights=folk_weights)
+    rules, fits = unary_scores(slots, chords, np.zeros(len(chords)), weights)
+    if shift:
+        beat = beat_length(melody)
+        pickup = (melody.bar_length - shift) / beat
+        notes.append(f"the melody seems to start with a {pickup:g}-beat pickup (its file marks none), so the "
+                     f"chords change on its downbeats: beat {pickup + 1:g} of the file's bars")
+        slots = [_moved_slot(slot, -shift, melody) for slot in slots]
+    return slots, chords, unary + folk_weights.rules * rules, transition, fits, shift
+
+
+def _moved_slot(slot: Slot, by: float, melody: Melody) -> Slot:
+    onset = max(0.0, slot.onset + by)
+    end = min(slot.end + by, melody.length)
+    beat = round((onset % melody.bar_length) / beat_length(melody) + 1, 3)
+    return replace(slot, onset=onset, duration=end - onset, bar=melody.bar_of(onset), beat=beat)
+
+
+def _rule_scores(melody: Melody, key: KeySpec, family: str, per: str, weights: Weights, runtime, notes: list[str]):
+    """Slots, chords, scores and scorer name of the hand-set scorer (plus the harmony adapter, if any)."""
+    slots = make_slots(melody, per)
+    chords = candidate_chords(key, family)
+    unigram = unigram_logprobs(chords, family, key.mode)
+    transition = weights.transition * transition_logprobs(chords, family, key.mode, change=change_rate(family, per))
+    unary, fits = unary_scores(slots, chords, unigram, weights)
+    scorer = RULES
+    if runtime is not None and runtime.has_adapter(HARMONY_ADAPTER):
+        from ...finetune.errors import FinetuneError
+        from ...tokenization.errors import TokenizationError
+
+        rule_path = kbest_paths(unary, transition, 1)[0][1]
+        try:
+            unary = unary + weights.model * _model_scores(runtime, melody, slots, chords, family=family,
+                                                          history=rule_path)
+            scorer = "rules+model"
+        except (FinetuneError, TokenizationError) as err:
+            notes.append(f"the harmony model could not read this melody ({err}); rule-based scores only")
+    elif runtime is not None:
+        notes.append("the checkpoint has no harmony adapter; rule-based scores only")
+    return slots, chords, unary, transition, fits, scorer
+
+
+def _on_bar(onset: float, melody: Melody) -> bool:
+    bar = melody.bar_length
+    return abs(onset / bar - round(onset / bar)) * bar < 1e-6
+
+
 def _events(slots: list[Slot], chords: tuple[Chord, ...], path: list[int], *, merge: bool) -> tuple[ChordEvent, ...]:
     """Chord events of a path; with `merge`, a chord repeated in the next slot is held instead."""
     events: list[ChordEvent] = []
@@ -113,7 +183,7 @@ def _clashing_slots(song: Song, slots: list[Slot]) -> list[int]:
 
 def recommend_chords(song_or_melody: Song | Melody, *, per: str | None = None, style: str | None = None,
                      k: int = 3, runtime=None, key: KeySpec | str | None = None, seed: int = 0,
-                     weights: Weights | None = None) -> ChordResult:
+                     weights: Weights | None = None, scorer: str | None = None) -> ChordResult:
     """Chords for a melody: per slot the chosen chord and the top-k alternatives, plus k
     whole progressions.  `per` is "bar", "half" or "beat" (default: beat for chorales, bar
     otherwise); `style` defaults to the song's; seed 0 is the best harmonization, other
@@ -121,31 +191,23 @@ def recommend_chords(song_or_melody: Song | Melody, *, per: str | None = None, s
     started = time.perf_counter()
     if k < 1:
         raise ToolError(f"k must be at least 1, not {k}")
+    if scorer not in SCORERS:
+        raise ToolError(f"scorer {scorer!r}? use one of {', '.join(s for s in SCORERS if s)}")
     weights = weights or Weights()
+    asked_per = per
     song, style, family, per, key = _resolve(song_or_melody, style, per, key)
     melody = replace(song.melody, key=key)
-    slots = make_slots(melody, per)
-    chords = candidate_chords(key, family)
-    unigram = unigram_logprobs(chords, family, key.mode)
-    transition = weights.transition * transition_logprobs(chords, family, key.mode, change=change_rate(family, per))
-    unary, fits = unary_scores(slots, chords, unigram, weights)
+    notes: list[str] = []
+    shift = 0.0
+    if scorer == FOLK or (scorer is None and uses_folk(style, family)):
+        slots, chords, unary, transition, fits, shift = _folk_scores(melody, key, asked_per or "half", weights,
+                                                                     notes)
+        per, scorer = asked_per or "half", FOLK
+    else:
+        slots, chords, unary, transition, fits, scorer = _rule_scores(melody, key, family, per, weights, runtime,
+                                                                      notes)
     if seed:
         unary = unary + VARIETY * np.random.default_rng(seed).gumbel(size=unary.shape)
-    notes: list[str] = []
-    scorer = "rules"
-    if runtime is not None and runtime.has_adapter(HARMONY_ADAPTER):
-        from ...finetune.errors import FinetuneError
-        from ...tokenization.errors import TokenizationError
-
-        rule_path = kbest_paths(unary, transition, 1)[0][1]
-        try:
-            unary = unary + weights.model * _model_scores(runtime, melody, slots, chords, family=family,
-                                                          history=rule_path)
-            scorer = "rules+model"
-        except (FinetuneError, TokenizationError) as err:
-            notes.append(f"the harmony model could not read this melody ({err}); rule-based scores only")
-    elif runtime is not None:
-        notes.append("the checkpoint has no harmony adapter; rule-based scores only")
     best, paths = None, []
     for _attempt in range(4):
         paths = kbest_paths(unary, transition, 6 * k)
@@ -159,6 +221,8 @@ def recommend_chords(song_or_melody: Song | Melody, *, per: str | None = None, s
     else:
         notes.append("some bars still clash with every chord the style allows")
     events = _events(slots, chords, best, merge=True)
+    if asked_per is None and scorer == FOLK and all(_on_bar(e.onset + shift, melody) for e in events[1:]):
+        per = "bar"  # the melody asked for no change inside a bar
     if family == CHORALE:  # chorales get a bass line: inversions where the bass moves better
         by_symbol = {c.symbol: c for c in chords}
         events = with_bass_line(melody, events, [by_symbol[e.symbol] for e in events], key)

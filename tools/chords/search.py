@@ -1,7 +1,8 @@
 """Best chord paths over slots: k-best Viterbi and per-slot max-marginals.
 
 Scores are additive: unary[t, c] (how chord c fits slot t) plus transition[a, b] (how
-chord b follows chord a), both in log-probability-like units.  The k best complete
+chord b follows chord a), both in log-probability-like units; a transition of shape
+[slots - 1, a, b] changes with the place (into slot t + 1: transition[t]).  The k best complete
 progressions come from a list Viterbi (k best partial paths per state); the alternatives
 for one slot come from max-marginals: the best total score of any path that uses chord c
 at slot t, so an alternative is always judged together with the chords around it.
@@ -27,7 +28,7 @@ def kbest_paths(unary: np.ndarray, transition: np.ndarray, k: int) -> list[tuple
     scores[:, 0] = unary[0]
     pointers = []  # per step: (previous chord, previous rank) for each (chord, rank)
     for t in range(1, steps):
-        options = (scores[:, :, None] + transition[:, None, :]).reshape(n * k, n)  # [(prev, rank), next]
+        options = (scores[:, :, None] + _step(transition, t)[:, None, :]).reshape(n * k, n)  # [(prev, rank), next]
         order = np.argsort(-options, axis=0, kind="stable")[:k]  # best k predecessors per next chord
         scores = np.take_along_axis(options, order, axis=0).T + unary[t][:, None]
         pointers.append(order.T)
@@ -59,7 +60,12 @@ def max_marginals(unary: np.ndarray, transition: np.ndarray) -> np.ndarray:
     backward = np.zeros((steps, n))
     forward[0] = unary[0]
     for t in range(1, steps):
-        forward[t] = (forward[t - 1][:, None] + transition).max(axis=0) + unary[t]
+        forward[t] = (forward[t - 1][:, None] + _step(transition, t)).max(axis=0) + unary[t]
     for t in range(steps - 2, -1, -1):
-        backward[t] = (transition + (unary[t + 1] + backward[t + 1])[None, :]).max(axis=1)
+        backward[t] = (_step(transition, t + 1) + (unary[t + 1] + backward[t + 1])[None, :]).max(axis=1)
     return forward + backward
+
+
+def _step(transition: np.ndarray, t: int) -> np.ndarray:
+    """The transition matrix into slot t (one matrix for all slots, or one per slot)."""
+    return transition[t - 1] if transition.ndim == 3 else transition

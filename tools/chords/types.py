@@ -10,6 +10,10 @@ from ...tokenization.music import ChordEvent, KeySpec, Meter, Song
 from ..types import Report
 
 
+# How the header names a harmonic rhythm: a half-bar rate changes inside a bar only where it chose to.
+RATE_WORDS = {"bar": "one chord per bar", "half": "up to two chords per bar", "beat": "up to one chord per beat"}
+
+
 @dataclass(frozen=True, slots=True)
 class ChordOption:
     """One chord for one slot: symbol ('Bb7'), Roman numeral in the key, melody fit 0..1,
@@ -103,7 +107,9 @@ class ChordResult:
 
     def text(self, *, max_slots: int | None = None) -> str:
         """The alternatives, one slot per line, then the whole-progression alternatives."""
-        lines = [f"Chords in {self.key} ({self.style}, one per {self.per}; scored by {self.scorer}):"]
+        chart = self.progressions[0].chart(bars_per_line=64) if self.progressions else ""
+        lines = [f"Chords in {self.key} ({self.style}, {RATE_WORDS.get(self.per, self.per)}; scored by {self.scorer}): "
+                 f"{chart}".rstrip()]
         shown = self.slots if max_slots is None else self.slots[:max_slots]
         for slot in shown:
             c = slot.chosen
