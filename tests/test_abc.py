@@ -154,6 +154,26 @@ def test_pickup_is_written_as_an_upbeat_only_when_simple() -> None:
     assert pickup_length(chord_in_rest) == 0
 
 
+@pytest.mark.parametrize("name", [n for n in CASES if pickup_length(CASES[n])] + ["4/4 C major with chords"])
+def test_abc_and_musicxml_agree_on_the_pickup_and_every_bar(name: str) -> None:
+    """The ABC upbeat and the MusicXML pickup bar (number 0) hold the same notes; so do the bars after."""
+    import xml.etree.ElementTree as ET
+
+    from music21 import converter
+
+    from tunesmith.tokenization.files import musicxml_bytes
+
+    song = CASES[name]
+    measures = ET.fromstring(musicxml_bytes(song)).findall("part/measure")
+    assert (measures[0].get("number") == "0") == bool(pickup_length(song))
+    xml_bars = [sum(int(n.findtext("duration")) for n in m.iter("note") if n.find("chord") is None) / 10080
+                for m in measures]
+    parsed = converter.parse(song_to_abc(song), format="abc").parts[0].getElementsByClass("Measure")
+    abc_bars = [float(m.duration.quarterLength) for m in parsed]
+    assert abc_bars == xml_bars
+    assert abc_bars[0] == float(song.melody.bar_length - pickup_length(song))
+
+
 def test_chord_starting_inside_a_note_splits_it_with_a_tie() -> None:
     text = abc.abc_body(song_to_abc(CASES["6/8 jig in G, chord in the middle of a note"]))
     assert '-"D7"' in text.replace(" ", "")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import stat
+import struct
 import sys
 from pathlib import Path
 
@@ -105,3 +107,24 @@ def test_real_fluidsynth_renders_a_wav_of_the_song_length(tmp_path: Path, files)
     peak = max(abs(s) for s in samples)
     rms = (sum(s * s for s in samples) / len(samples)) ** 0.5
     assert peak > 1000 and rms > 100, (peak, rms)  # audible, not silence
+
+
+def test_svg_is_twice_the_old_size_and_names_times_metric_fonts(tmp_path: Path, files) -> None:
+    svg = render.render_svg(files["musicxml"], tmp_path / "steps.svg")[0].read_text()
+    assert int(re.search(r'<svg width="(\d+)px"', svg).group(1)) >= 2 * 945
+    assert render.TEXT_CSS in svg and "FreeSerif" in render.TEXT_CSS
+
+
+def test_raster_text_swaps_smufl_tempo_glyphs_for_unicode() -> None:
+    svg = '<text><tspan font-family="Leipzig" font-size="720px">\ueca5\uecb7</tspan><tspan> = 80</tspan></text>'
+    out = render.raster_text(svg)
+    assert "Leipzig" not in out and "\u2669." in out and 'font-size="432px"' in out and "= 80" in out
+    assert render.raster_text("<text>plain</text>") == "<text>plain</text>"
+
+
+@pytest.mark.skipif(render.shutil.which("rsvg-convert") is None, reason="needs rsvg-convert (librsvg2-bin)")
+def test_png_is_at_least_1890_pixels_wide(tmp_path: Path, files) -> None:
+    svg = render.render_svg(files["musicxml"], tmp_path / "steps.svg")[0]
+    png = render.render_png(svg, tmp_path / "steps.png")
+    assert struct.unpack(">I", png.read_bytes()[16:20])[0] >= 1890
+    assert not list(tmp_path.glob(".*raster*"))  # the rasteriser's copy is gone

@@ -170,25 +170,35 @@ def mark_accidentals(part, key: KeySpec) -> None:
     letter and octave) do not already give the pitch; a note tied over a bar line shows none.
 
     Sets each accidental's displayStatus and marks the part as done, so the exporter's own
-    makeAccidentals (cautionary naturals on other octaves, explicit naturals) never runs."""
+    makeAccidentals (cautionary naturals on other octaves, explicit naturals) never runs.  A tied
+    piece carries the same accidental as the note it continues (hidden), or music21 reading the
+    file back would not join "G natural" to "G"."""
+    import copy
+
     from music21 import pitch
 
     signature = key_signature(key_fifths(key))
+    before = None
     for measure in part.getElementsByClass("Measure"):
         heard: dict[tuple[str, int], int] = {}
-        for element in measure.notes:
-            for found in getattr(element, "pitches", ()):
-                alter = int(found.accidental.alter) if found.accidental is not None else 0
-                place = (found.step, found.octave)
-                before = heard.get(place, signature[found.step])
-                tied = element.tie is not None and element.tie.type in ("stop", "continue")
-                show = alter != before and not tied
-                if show and found.accidental is None:
-                    found.accidental = pitch.Accidental("natural")
+        for element in measure.getElementsByClass("Note"):  # not the chord symbols
+            found = element.pitch
+            tied = element.tie is not None and element.tie.type in ("stop", "continue")
+            if tied and before is not None:
+                found.accidental = copy.deepcopy(before.accidental)
                 if found.accidental is not None:
-                    found.accidental.displayStatus = show
-                if not tied:
-                    heard[place] = alter
+                    found.accidental.displayStatus = False
+                before = found
+                continue
+            alter = int(found.accidental.alter) if found.accidental is not None else 0
+            place = (found.step, found.octave)
+            show = alter != heard.get(place, signature[found.step])
+            if show and found.accidental is None:
+                found.accidental = pitch.Accidental("natural")
+            if found.accidental is not None:
+                found.accidental.displayStatus = show
+            heard[place] = alter
+            before = found
     part.streamStatus.accidentals = True
 
 

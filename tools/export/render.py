@@ -105,7 +105,8 @@ def render_wav(midi_path: Path, wav_path: Path, *, soundfont: Path | None = None
 # verovio lays text out with Times metrics; a rasteriser without Times falls back to a wider serif
 # (DejaVu Serif here), which is what made lyric words run into each other.  The CSS names Times and
 # its metric clones first, and FreeSerif (a Times-like face Debian installs widely) before "serif".
-TEXT_CSS = 'text { font-family: Times, "Times New Roman", "Liberation Serif", "Nimbus Roman", "TeX Gyre Termes", FreeSerif, serif; }'
+TEXT_CSS = ('text { font-family: Times, "Times New Roman", "Liberation Serif", "Nimbus Roman", "TeX Gyre Termes", '
+            'FreeSerif, "Noto Serif CJK SC", "Noto Sans CJK SC", serif; }')
 SVG_OPTIONS = {
     "pageWidth": 2100, "pageHeight": 2970, "adjustPageHeight": True, "footer": "none", "breaks": "auto",
     "scale": 90,  # pixels per page unit x 100: 1890 px wide, twice the old 945, for the same layout
