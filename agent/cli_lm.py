@@ -1,7 +1,8 @@
 """`tunesmith lm prepare|info`: the pretrained language model under the lyrics.
 
 `prepare` converts the base's GGUF (from its installed package, hash-checked) once into the cache
-folder, so the first `tunesmith lyrics` does not wait for it; `make setup` runs it.
+folder and builds what the lyrics path keeps there (the lean int8 model, the token lexicons, the
+trimmed output rows), so the first `tunesmith lyrics` does not wait for them; `make setup` runs it.
 """
 
 from __future__ import annotations
@@ -22,12 +23,17 @@ def prepare_command(
     from ..finetune.lm.base import ensure_converted, get_base, is_converted
 
     config = load_config()
-    spec = get_base(base or (config.models().lm_settings() or {}).get("base"))
+    models = config.models(progress=typer.echo)
+    settings = models.lm_settings() or {}
+    spec = get_base(base or settings.get("base"))
     if is_converted(spec, config.cache):
         typer.echo(f"{spec.name}: already converted in {config.cache}")
-        return
-    folder = ensure_converted(spec, config.cache, progress=typer.echo)
-    typer.echo(f"{spec.name}: converted into {folder}")
+    else:
+        folder = ensure_converted(spec, config.cache, progress=typer.echo)
+        typer.echo(f"{spec.name}: converted into {folder}")
+    if spec.name == get_base(settings.get("base")).name and models.lm_missing() is None:
+        models.lyrics_lm().warm()  # the lean model, lexicons and output rows the first lyric needs
+        typer.echo(f"{spec.name}: ready for lyrics (English and Mandarin)")
 
 
 @lm_app.command("info")

@@ -8,7 +8,8 @@ tokens/s of HF `model.generate` (sampling, the lyric prompt, 32 new tokens, batc
 vocabulary and over the English lexicon's rows, fp32 and int8; the warm time of an English and a
 Mandarin lyric for an 8-bar melody with the pretrained drafter; peak RSS of a fresh process that
 loads the app's LM (int8) and writes both lyrics (VmHWM); cold `tunesmith lyrics SONG.mid` wall time
-(twice: the first may build caches) against cold `tunesmith lyrics ... --drafter rules`.
+(twice: the first may build caches) against cold `tunesmith lyrics ... --drafter rules`, with
+each command's peak RSS.
 The machine's load average is recorded: other work on the same cores slows every figure.  The
 cold times include any cache the command has to rebuild (the lexicon pickles are keyed by the
 source of tools/lyrics, so an edit there makes the next command rebuild them).
@@ -44,10 +45,20 @@ lm = app_lm()
 loaded = time.perf_counter() - started
 after_load = peak_rss_mb()
 melody = lyric_melody()
-lines = {lang: len(write_one(lm, melody, lang).lines) for lang in ("en", "zh")}
+lines, after = {}, {}
+for lang in ("en", "zh"):  # this process also holds the melody model, which `tunesmith lyrics` does not
+    lines[lang] = len(write_one(lm, melody, lang).lines)
+    after[lang] = round(peak_rss_mb())
 print(json.dumps({"load_s": round(loaded, 2), "lines": lines, "peak_rss_after_load_mb": round(after_load),
-                  "peak_rss_mb": round(peak_rss_mb())}))
+                  "peak_rss_after_en_mb": after["en"], "peak_rss_mb": round(peak_rss_mb())}))
 """
+
+
+# `tunesmith ARGS` in a fresh interpreter that prints its own peak RSS (kB) as its last line
+CLI = ("import atexit, sys; from pathlib import Path; "
+       "atexit.register(lambda: print('VmHWM', next(x for x in Path('/proc/self/status').read_text().splitlines() "
+       "if x.startswith('VmHWM')).split()[1])); "
+       "sys.argv = ['tunesmith', *sys.argv[1:]]; from tunesmith.agent.cli import main; main()")
 
 
 def peak_rss_mb() -> float:
@@ -149,8 +160,11 @@ def lyric_times(lm: Any, *, repeats: int) -> dict[str, Any]:
             result = write_one(lm, melody, lang, seed=k + 1)
             seconds.append(time.perf_counter() - started)
             lines = len(result.lines)
-        out[lang] = {"median_s": round(statistics.median(seconds), 2), "runs": [round(s, 2) for s in seconds],
-                     "lines": lines, "example": result.text().split("\n")}
+        median = statistics.median(seconds)
+        out[lang] = {"median_s": round(median, 2), "runs": [round(s, 2) for s in seconds], "lines": lines,
+                     # the issue's 8 lines at this melody's per-line rate (lines are its phrases: 5 here)
+                     "eight_lines_est_s": round(8 * median / lines, 2) if lines else None,
+                     "example": result.text().split("\n")}
     return out
 
 
@@ -166,18 +180,20 @@ def _child(command: list[str], env: dict | None = None) -> tuple[float, str]:
 
 
 def cold(*, threads: int) -> dict[str, Any]:
-    """Cold `tunesmith lyrics` wall times (LM twice, rules once, interleaved) and the app's peak RSS."""
-    exe = shutil.which("tunesmith") or str(Path(sys.executable).with_name("tunesmith"))
+    """Cold `tunesmith lyrics` wall times and peak RSS (LM twice, rules twice, interleaved), and the
+    peaks of a process that writes an English and then a Mandarin lyric."""
     folder = Path(tempfile.mkdtemp(prefix="tunesmith-bench-lm-"))
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-    _child([exe, "melody", "--style", "irish-air", "--bars", "8", "--seed", "1", "--out", str(folder)], env)
+    tunesmith = [sys.executable, "-c", CLI]
+    _child([*tunesmith, "melody", "--style", "irish-air", "--bars", "8", "--seed", "1", "--out", str(folder)], env)
     song = next(folder.glob("*.mid"))
-    lyrics = [exe, "lyrics", str(song), "--theme", "leaving home", "--seed", "1", "--out", str(folder)]
+    lyrics = [*tunesmith, "lyrics", str(song), "--theme", "leaving home", "--seed", "1", "--out", str(folder)]
     out: dict[str, Any] = {"song": song.name}
-    out["rules_s"] = round(_child([*lyrics, "--drafter", "rules"], env)[0], 2)
-    out["lm_first_s"] = round(_child(lyrics, env)[0], 2)
-    out["rules_again_s"] = round(_child([*lyrics, "--drafter", "rules"], env)[0], 2)
-    out["lm_second_s"] = round(_child(lyrics, env)[0], 2)
+    for name, command in (("rules", [*lyrics, "--drafter", "rules"]), ("lm_first", lyrics),
+                          ("rules_again", [*lyrics, "--drafter", "rules"]), ("lm_second", lyrics)):
+        seconds, text = _child(command, env)
+        out[f"{name}_s"] = round(seconds, 2)
+        out[f"{name}_peak_rss_mb"] = round(int(text.strip().splitlines()[-1].split()[1]) / 1024)
     _, text = _child([sys.executable, "-c", CHILD, str(threads)], env)
     out["app_lm_process"] = json.loads(text.strip().splitlines()[-1])
     shutil.rmtree(folder, ignore_errors=True)
@@ -218,13 +234,17 @@ def table(report: dict) -> str:
     for name, row in report["generation"]["variants"].items():
         rows.append(f"{name:28s} {row['tokens_per_s']:8.2f} {row['x_hf_generate']:6.2f}")
     for lang, row in report["lyric_8_bars_warm"].items():
-        rows.append(f"lyric {lang} ({row['lines']} lines, warm)      {row['median_s']:8.2f} s")
+        rows.append(f"lyric {lang} ({row['lines']} lines, warm)      {row['median_s']:8.2f} s"
+                    f"  (8 lines at that rate: {row.get('eight_lines_est_s')} s)")
     cli = report.get("cold_cli")
     if cli:
         rows.append(f"cold tunesmith lyrics: LM {cli['lm_first_s']} s then {cli['lm_second_s']} s; "
                     f"rules {cli['rules_s']} s / {cli['rules_again_s']} s")
+        rows.append(f"cold tunesmith lyrics peak RSS: LM {cli.get('lm_first_peak_rss_mb')} / "
+                    f"{cli.get('lm_second_peak_rss_mb')} MB; rules {cli.get('rules_peak_rss_mb')} MB")
         rows.append(f"app LM process: peak RSS {cli['app_lm_process']['peak_rss_after_load_mb']} MB after load, "
-                    f"{cli['app_lm_process']['peak_rss_mb']} MB after two lyrics, "
+                    f"{cli['app_lm_process'].get('peak_rss_after_en_mb')} MB after an English lyric, "
+                    f"{cli['app_lm_process']['peak_rss_mb']} MB after a Mandarin one too, "
                     f"load {cli['app_lm_process']['load_s']} s")
     rows.append(f"load average {report['loadavg_start']} -> {report['loadavg_end']}")
     return "\n".join(rows)

@@ -102,3 +102,26 @@ def test_lean_lm_over_the_body_is_seeded() -> None:
                         end=4, count=3, max_new=8, seed=7) for _ in range(2)]
     assert runs[0] == runs[1]
     assert [len(d.tokens) for d in runs[0]] == [4, 5, 6] and all(d.finished for d in runs[0])
+
+
+def test_int8_heads_are_kept_between_processes_and_give_the_same_logits(tmp_path) -> None:
+    from tiny_lm import tiny_tokenizer
+
+    from tunesmith.finetune.lm.lean import LeanLM
+
+    tokenizer = tiny_tokenizer()
+    body = GemmaBody.from_hf(tiny_gemma(len(tokenizer))).quantize()
+    rows = frozenset(range(4, len(tokenizer), 2))
+    first = LeanLM(body, tokenizer, threads=1, int8_head=True, head_cache=tmp_path / "lean-x")
+    layer, positions = first.head(rows)
+    kept = sorted(tmp_path.glob("lean-x-head-*.pt"))
+    assert len(kept) == 1
+    again = LeanLM(body, tokenizer, threads=1, int8_head=True, head_cache=tmp_path / "lean-x")
+    again.weight = None  # a kept head must not need the embedding
+    loaded, positions_again = again.head(rows)
+    hidden = torch.randn(3, body.output_weight.shape[1])
+    assert torch.equal(layer(hidden), loaded(hidden)) and (positions == positions_again).all()
+    kept[0].write_bytes(b"not a tensor file")  # a damaged file is rebuilt, not an error
+    third = LeanLM(body, tokenizer, threads=1, int8_head=True, head_cache=tmp_path / "lean-x")
+    assert torch.equal(third.head(rows)[0](hidden), layer(hidden))
+    assert LeanLM(body, tokenizer, threads=1, head_cache=tmp_path / "fp").head(rows) and not list(tmp_path.glob("fp*"))

@@ -130,6 +130,16 @@ def test_lexicon_pickle_is_reused(tmp_path) -> None:
     assert again.lexicon("en").word_class == built.word_class
 
 
+def test_warm_builds_the_output_rows_a_lyric_uses(tmp_path) -> None:
+    lm = tiny_lyrics_lm(int8=True)
+    lm.cache, lm.lean.head_cache = tmp_path, tmp_path / "lean-tiny"
+    lm.warm(("en",))
+    assert list(tmp_path.glob("lexicon-en-*.pickle")) and len(list(tmp_path.glob("lean-tiny-head-*.pt"))) == 1
+    built = dict(lm.lean._heads)
+    write_lyrics(c_major_tune(), theme="leaving home", lang="en", seed=5, drafter=PretrainedDrafter(lm, candidates=2))
+    assert lm.lean._heads.keys() == built.keys()  # the lyric drew on the warmed rows, built nothing new
+
+
 def test_the_action_uses_the_pretrained_lm(tiny_checkpoint, tmp_path) -> None:
     from tunesmith.tools.actions import Context
     from tunesmith.tools.actions.lyrics import write_lyrics as action

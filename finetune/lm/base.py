@@ -215,7 +215,7 @@ def load_lean(spec: BaseSpec, cache: Path, *, adapter: Path | None = None, int8:
         except OSError:
             pass  # a read-only cache only costs the next command the build time
     pool.shutdown(wait=True)
-    return LeanLM(model, tokenizer.result(), threads=threads, int8_head=int8)
+    return LeanLM(model, tokenizer.result(), threads=threads, int8_head=int8, head_cache=stored.with_suffix(""))
 
 
 LEAN_FORMAT = 2  # bump when the saved lean model's classes change

@@ -109,6 +109,16 @@ def lyric_prompt(*, lang: str, theme: str, verse: tuple[str, ...]) -> str:
                                 example_title=row.get("example_title", ""))
 
 
+def prompt_lines(*, lang: str, theme: str) -> list[str]:
+    """The prompt's own lines (labels, title, the worked example), which a drafted line must not
+    copy: a base model likes to sing its prompt back ("Song about leaving home").
+
+    >>> prompt_lines(lang="en", theme="leaving home")
+    ['Song lyrics', 'Title: Leaving Home', 'A song about leaving home.', 'Verse 1:']
+    """
+    return [line for line in lyric_prompt(lang=lang, theme=theme, verse=()).split("\n") if line.strip()]
+
+
 def held_out(poem: dict) -> bool:
     """Whether a poem belongs to the held-out split (stable: a hash of source, title, first line)."""
     first = poem["lines"][0] if poem["lines"] else ""

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import en, zh
-from ...finetune.lm.lyrics_data import example_lines, lyric_prompt
+from ...finetune.lm.lyrics_data import lyric_prompt, prompt_lines
 from .drafters import _strengths
 from .themes import theme_hints
 
@@ -41,6 +41,11 @@ class LyricsLM:
 
     def newline(self) -> int:
         return self.tokenizer.encode("\n", add_special_tokens=False)[-1]
+
+    def warm(self, langs: tuple[str, ...] = ("en", "zh")) -> None:
+        """Build (and keep in the cache) what a first lyric would: lexicons and their output rows."""
+        for lang in langs:
+            self.lean.head(self.lexicon(lang).rows | {self.newline()})
 
     def lexicon(self, lang: str) -> Any:
         if lang not in self._lexicons:
@@ -96,7 +101,7 @@ class PretrainedDrafter:
 
     def _content(self, token: int, lang: str) -> bool:
         """Whether repeating a token would make lines echo (not 'the', 'I', 'and')."""
-        text = self.lm.tokenizer.convert_ids_to_tokens(token).lstrip("▁")
+        text = self.lm.tokenizer.convert_ids_to_tokens(token).lstrip("▁Ġ")
         if lang == "zh":
             return len(text) > 1 or text not in "我你他她的了是在不一"
         return len(text) > 2 and not en.is_function(text)
@@ -136,7 +141,8 @@ class PretrainedDrafter:
         rows = self.lm.lexicon(lang).rows | {line.end}
         earlier = [lean.encode(text, bos=False)[-64:] for text in verse]  # as the prompt spells them: after a newline
         used = {t for ids in earlier for t in ids if t in rows and self._content(t, lang)}
-        earlier += [lean.encode(text, bos=False)[-64:] for text in example_lines(lang)]  # the prompt's example
+        # nor the prompt's own lines ("Song about leaving home", the Mandarin example song)
+        earlier += [lean.encode(text, bos=False)[-64:] for text in prompt_lines(lang=lang, theme=theme)]
         allowed = _no_copy(line, earlier, long_tokens=self.lm.lexicon(lang).words if lang == "zh" else frozenset())
         drafts = lean.sample(prompt, allowed=lambda k, toks: allowed(toks), rows=rows, end=line.end,
                              count=self.candidates, max_new=3 * syllables + 4, seed=seed,

@@ -71,7 +71,8 @@ class Trie:
 # the prompt's labels: a line that says them is the model copying the header ("Song lyrics I left")
 SECTION_WORDS = frozenset("verse chorus refrain intro outro lyrics title".split())
 STOPS = (",", ".", "!", "?")  # a line may close with one before its newline, as sung lines are written
-SHORT_WORDS = frozenset("a i o am an as at be by do go he if in is it me my no of oh on or so to up us we".split())
+# "o" is left out: a base model uses it to fill a rhyme ("see you again o"); "oh" stays
+SHORT_WORDS = frozenset("a i am an as at be by do go he if in is it me my no of oh on or so to up us we".split())
 
 
 @cache
@@ -111,6 +112,14 @@ def _display(word: str) -> str:
     return "I" + word[1:] if word == "i" or word.startswith("i'") else word
 
 
+def space_mark(tokenizer: Any) -> str:
+    """How the tokenizer spells a leading space in its pieces: '▁' (SentencePiece, Gemma) or 'Ġ'
+    (byte-level BPE, SmolLM2)."""
+    ids = tokenizer.encode(" the", add_special_tokens=False)
+    piece = tokenizer.convert_ids_to_tokens(ids[-1]) if ids else ""
+    return piece[:1] if piece.endswith("the") and len(piece) == 4 else "▁"
+
+
 class EnglishTokens:
     """The singable words of a tokenizer's vocabulary, spelled in its tokens (built once per model).
 
@@ -119,7 +128,8 @@ class EnglishTokens:
 
     def __init__(self, tokenizer: Any, *, extra: Iterable[str] = (), max_tokens: int = 3) -> None:
         vocab = tokenizer.get_vocab()
-        single = {p[1:] for p in vocab if p.startswith("▁") and p[1:].isalpha() and p[1:].islower()}
+        space = space_mark(tokenizer)
+        single = {p[1:] for p in vocab if p.startswith(space) and p[1:].isalpha() and p[1:].islower()}
         words = {w for w in single if lyric_word(w)}
         words |= {w for w in CONTRACTIONS if singable(w)}
         words |= {w.lower() for w in extra if lyric_word(w.lower())}
@@ -140,7 +150,7 @@ class EnglishTokens:
         start_low = tokenizer(lowers, add_special_tokens=False)["input_ids"]
         self.spelling: dict[str, tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]] = {}
         unknown = tokenizer.unk_token_id
-        pieces = {t: p.lstrip("▁").lower() for p, t in vocab.items()}
+        pieces = {t: p.lstrip(space).lower() for p, t in vocab.items()}
 
         def usable(ids: list[int]) -> bool:
             """A spelling the model would mean: no unknown piece, and no multi-piece word whose first
