@@ -13,7 +13,8 @@ earlier song shows.  Both sets are then measured by the same code:
 * title (the song's own style and key, in the MusicXML and the MIDI track name), composer,
   tempo mark (above the staff, sounding the song's tempo);
 * a long leading rest written as a pickup bar (number 0, implicit), ABC and MIDI lengths;
-* lyric extenders per melisma, chord symbols per chord;
+* lyric extenders per word-end melisma (and any inside a word, where a hyphen belongs), chord
+  symbols per chord;
 * the verovio PNG's width and lyric words that touch or overlap, measured on the SVG with the
   advance widths of the font the rasteriser picks;
 * MuseScore 3 (when installed, headless under xvfb-run): every MusicXML exports to PNG.
@@ -55,7 +56,6 @@ def write_all(out: Path, *, styles: list[str], seeds: list[int]) -> list[dict]:
     from tunesmith.tools.actions.models import Models
     from tunesmith.tools.actions.state import SongState
     from tunesmith.tools.export.render import render_png, render_svg
-    from tunesmith.tools.lyrics.sheet import add_extenders
 
     checkpoints = Path(os.environ.get("TUNESMITH_CHECKPOINTS", ROOT / "checkpoints"))
     ctx = Context(models=Models(checkpoints / "default"), out_dir=out / "actions")
@@ -69,13 +69,14 @@ def write_all(out: Path, *, styles: list[str], seeds: list[int]) -> list[dict]:
                                                          melisma=True, drafter="rules").state.song
             for kind, song in songs.items():
                 stem = f"{style}-s{seed}-{kind}"
+                # the writer alone, as /export and every action write files (the lyrics action then
+                # runs tools/lyrics/sheet.add_extenders over its MusicXML, not measured here)
                 files = {k: str(v) for k, v in write_song(song, out, stem=stem).items()}
-                if song.has_lyrics:  # what the lyrics action does after write_song
-                    xml = Path(files["musicxml"])
-                    xml.write_bytes(add_extenders(xml.read_bytes(), song))
                 svg = render_svg(Path(files["musicxml"]), out / f"{stem}.svg")[0]
                 files["svg"], files["png"] = str(svg), str(render_png(svg, out / f"{stem}.png"))
+                held = [n.lyric.syllabic for n in song.melody.notes if n.lyric is not None and n.lyric.extend]
                 made.append({"style": style, "seed": seed, "kind": kind, "files": files,
+                             "melismas": sum(syllabic in ("single", "end") for syllabic in held),  # records drop `extend`
                              "song": song_to_record(song, record_id=stem, source="eval", styles=[style])})
     (out / "manifest.json").write_text(json.dumps(made, ensure_ascii=False), encoding="utf-8")
     return made
@@ -190,8 +191,7 @@ def measure(entry: dict) -> dict:
     metronome = root.find(".//direction/direction-type/metronome")
     first = root.find(".//measure")
     upbeat = float(pickup_length(song))
-    melismas = sum(1 for n in song.melody.notes if n.lyric is not None and n.lyric.extend
-                   and n.lyric.syllabic in ("single", "end"))
+    extended = [ly.findtext("syllabic") for ly in root.iter("lyric") if ly.find("extend") is not None]
     abc = converter.parse(files["abc"].read_text(encoding="utf-8"), format="abc")
     abc_notes = list(abc.flatten().notes.getElementsNotOfClass("ChordSymbol"))
     abc_span = float(abc_notes[-1].offset + abc_notes[-1].quarterLength - abc_notes[0].offset)
@@ -209,7 +209,8 @@ def measure(entry: dict) -> dict:
         "pickup_bar": first.get("number") == "0" and first.get("implicit") == "yes",
         "abc_matches_midi": abs(abc_span - midi_span) < 1e-6,  # the same notes from the first one on
         "abc_length_matches_midi": abs(abc_end - song.melody.notes[-1].end) < 1e-6,  # from time 0
-        "melismas": melismas, "extenders": sum(1 for _ in root.iter("extend")),
+        "melismas": entry["melismas"], "extenders": sum(k in ("single", "end") for k in extended),
+        "extenders_inside_words": sum(k in ("begin", "middle") for k in extended),  # a hyphen belongs there
         "chords": len(song.chords), "harmony": sum(1 for _ in root.iter("harmony")),
         "png_width": png_width(files["png"]), "lyric_collisions": lyric_collisions(files["svg"]),
     }
@@ -247,6 +248,7 @@ def summarize(rows: list[dict], exported: dict[str, bool]) -> dict:
         "abc_matches_midi": sum(r["abc_matches_midi"] for r in rows),
         "abc_length_matches_midi": sum(r["abc_length_matches_midi"] for r in rows),
         "melismas": sum(r["melismas"] for r in rows), "extenders": sum(r["extenders"] for r in rows),
+        "extenders_inside_words": sum(r["extenders_inside_words"] for r in rows),
         "chords": sum(r["chords"] for r in rows), "harmony": sum(r["harmony"] for r in rows),
         "png_width": min(r["png_width"] for r in rows),
         "lyric_collisions_per_tune_en": collisions("lyrics-en"), "lyric_collisions_per_tune_zh": collisions("lyrics-zh"),

@@ -120,6 +120,10 @@ def test_raster_text_swaps_smufl_tempo_glyphs_for_unicode() -> None:
     out = render.raster_text(svg)
     assert "Leipzig" not in out and "\u2669." in out and 'font-size="432px"' in out and "= 80" in out
     assert render.raster_text("<text>plain</text>") == "<text>plain</text>"
+    chord = render.raster_text('B<tspan font-family="Leipzig" font-size="600px">\uea64</tspan>7')
+    assert "\u266d" in chord and "dx=" not in chord  # a chord's flat: no gap before the 7
+    unknown = '<tspan font-family="Leipzig" font-size="600px">\ue0a4</tspan>'
+    assert render.raster_text(unknown) == unknown
 
 
 @pytest.mark.skipif(render.shutil.which("rsvg-convert") is None, reason="needs rsvg-convert (librsvg2-bin)")

@@ -145,3 +145,16 @@ def test_each_new_song_gets_its_own_title_and_a_given_title_is_kept(tmp_path, ti
     assert moved.state.song.title == "Melody in C major"  # a made-up title follows the new key
     named = replace(second.state, song=replace(second.state.song, title="Evening Song"))
     assert act.continue_melody(named, ctx, bars=1, seed=3).state.song.title == "Evening Song"
+
+
+@pytest.mark.skipif(__import__("shutil").which("fc-match") is None, reason="needs fontconfig")
+def test_lyric_collisions_count_words_that_touch_in_the_rasteriser_font(tmp_path) -> None:
+    from tunesmith.eval.eval_scores import lyric_collisions
+
+    def syllable(x: int, text: str) -> str:
+        return f'<g class="syl"><text x="{x}" y="900" font-size="0px"><tspan class="text"><tspan font-size="400px">{text}</tspan></tspan></text></g>'
+
+    svg = tmp_path / "s.svg"
+    svg.write_text('<svg font-family="Times, serif">' + syllable(0, "shall") + syllable(900, "bend") +
+                   syllable(3000, "to") + "</svg>")
+    assert lyric_collisions(svg) == 1  # "shall" is wider than 900 units at 400 px; "bend" ends well before "to"

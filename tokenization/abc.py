@@ -201,7 +201,8 @@ def pickup_length(song: Song) -> Fraction:
     """Length of the leading rest written as an upbeat (0 when it is written as a rest).
 
     A leading rest becomes an upbeat when it fills at least half the first bar, the song
-    has more bars and no chord starts inside it.
+    has more bars and no chord starts inside it.  The ABC and the MusicXML (a pickup bar,
+    m21.song_to_score) both follow this rule, so they show the same bars.
     """
     melody = song.melody
     bar = quarter_fraction(melody.bar_length)

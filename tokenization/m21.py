@@ -209,11 +209,10 @@ def _pickup(part, rest: float) -> None:
 
     measures = list(part.getElementsByClass("Measure"))
     first = measures[0]
-    for element in list(first.notesAndRests):
+    for element in list(first.notesAndRests):  # chord symbols too (none starts inside the rest)
         if element.offset < rest - 1e-9:
             first.remove(element)
-    for element in list(first.getElementsByOffset(rest - 1e-9, first.highestTime + 1)):
-        if element.offset >= rest - 1e-9:
+        else:
             first.setElementOffset(element, snap(element.offset - rest))
     first.coreElementsChanged()
     first.paddingLeft = rest

@@ -113,10 +113,15 @@ SVG_OPTIONS = {
     "lyricSize": 4.0, "lyricWordSpace": 1.6,  # a little smaller than verovio's 4.5, words kept apart
     "svgCss": TEXT_CSS,
 }
-# SMuFL metronome glyphs that verovio writes as text in its embedded Leipzig web font, which
-# rsvg-convert and cairosvg cannot load: the PNG gets the Unicode music symbols instead.
-SMUFL_TEXT = {"\ueca2": "\U0001d15d", "\ueca3": "\U0001d15e", "\ueca5": "\u2669", "\ueca7": "\u266a",
-              "\ueca9": "\u266c", "\uecb7": "."}
+# SMuFL glyphs that verovio writes as text in its embedded Leipzig web font, which rsvg-convert
+# and cairosvg cannot load: the PNG gets the Unicode music symbols instead.  Tempo-mark notes
+# (FreeSerif's advance less than they are wide, so the " = 96" after them is moved along) and
+# the accidentals of chord symbols (figured-bass glyphs) and of text.
+SMUFL_NOTES = {"\ueca2": "\U0001d15d", "\ueca3": "\U0001d15e", "\ueca5": "\u2669", "\ueca7": "\u266a",
+               "\ueca9": "\u266c", "\uecb7": "."}
+SMUFL_ACCIDENTALS = {"\uea63": "\U0001d12b", "\uea64": "\u266d", "\uea65": "\u266e", "\uea66": "\u266f",
+                     "\uea67": "\U0001d12a", "\ue260": "\u266d", "\ue261": "\u266e", "\ue262": "\u266f",
+                     "\ue263": "\U0001d12a", "\ue264": "\U0001d12b"}
 _GLYPH_TEXT = re.compile(r'<tspan font-family="Leipzig" font-size="(\d+)px">([\ue000-\uf8ff]+)</tspan>')
 
 
@@ -143,14 +148,20 @@ def render_svg(musicxml_path: Path, svg_path: Path) -> list[Path]:
 
 
 def raster_text(svg: str) -> str:
-    """The SVG with verovio's SMuFL text glyphs (tempo-mark notes) as Unicode music symbols in a
-    system font, at a text size: what a rasteriser without web fonts can draw."""
+    """The SVG with verovio's SMuFL text glyphs (tempo-mark notes, chord-symbol accidentals) as
+    Unicode music symbols in a system font, at a text size: what a rasteriser without web fonts can
+    draw.  Glyphs it has no symbol for are left as they are."""
+    known = SMUFL_NOTES | SMUFL_ACCIDENTALS
+
     def swap(match: re.Match) -> str:
-        text = "".join(SMUFL_TEXT.get(char, "") for char in match.group(2))
+        glyphs = match.group(2)
+        if any(char not in known for char in glyphs):
+            return match.group(0)
         size = round(int(match.group(1)) * 0.6)
-        # FreeSerif's note symbols advance less than they are wide: move the " = 96" after them along
-        return (f'<tspan font-family="FreeSerif, DejaVu Sans, serif" font-size="{size}px">{text}</tspan>'
-                f'<tspan font-size="{size}px" dx="{size // 2}">\u200a</tspan>')
+        text = f'<tspan font-family="FreeSerif, DejaVu Sans, serif" font-size="{size}px">{"".join(known[c] for c in glyphs)}</tspan>'
+        if glyphs[-1] in SMUFL_NOTES:
+            text += f'<tspan font-size="{size}px" dx="{size // 2}">\u200a</tspan>'
+        return text
 
     return _GLYPH_TEXT.sub(swap, svg)
 
