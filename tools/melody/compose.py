@@ -182,6 +182,10 @@ def new_melody(request: MelodyRequest, *, runtime, form: bool = True, select_sty
     copied ones, usually the cadence) draw `request.candidates`.  With `select_style`, the style
     profiles help pick among the candidates.
     """
+    from .long import needs_windows, new_long_melody  # long imports this module
+
+    if needs_windows(request.bars):
+        return new_long_melody(request, runtime=runtime, form=form, select_style=select_style)
     title = f"{request.style or 'Melody'} in {request.key}"
     style_fit = style_scorer(runtime, request.style_token) if select_style else None
     if not form:
@@ -203,6 +207,10 @@ def new_melody(request: MelodyRequest, *, runtime, form: bool = True, select_sty
 
 def continue_melody(melody: Melody, *, runtime, request: MelodyRequest) -> MelodyResult:
     """Keep `melody` and add `request.bars` new bars after it."""
+    from .long import continue_long, needs_windows
+
+    if needs_windows(melody.bars + request.bars):
+        return continue_long(melody, runtime=runtime, request=request)
     prefix = prefix_of(melody, bars=melody.bars)
     total = melody.bars + request.bars
     ask = replace(request, bars=total)
