@@ -135,19 +135,31 @@ def read_items(path: Path) -> tuple[list[BatchItem], list[dict[str, Any]]]:
 
 
 def folder_name(item_id: str) -> str:
-    """A safe folder name for an id, the same in every run and distinct for distinct ids.
+    """A safe folder name for an id, the same in every run and distinct for distinct ids: the id
+    made file-safe, then a hash of the exact id, always (so "a b" and "a-b-<its hash>" cannot meet,
+    and no id can be named results.jsonl or start with a dot).
 
     >>> folder_name("a1"), folder_name("a/b c")
-    ('a1', 'a-b-c-9f597a')
+    ('a1-f29bc91bbd', 'a-b-c-9f597a6381')
     """
     clean = re.sub(r"[^A-Za-z0-9._-]+", "-", item_id).strip(".-")[:60] or "item"
-    return clean if clean == item_id else f"{clean}-{hashlib.sha1(item_id.encode()).hexdigest()[:6]}"
+    return f"{clean}-{hashlib.sha1(item_id.encode()).hexdigest()[:10]}"
+
+
+def _no_link(path: Path) -> Path:
+    """`path` when it is not a symbolic link: nothing inside the output folder is followed."""
+    if path.is_symlink():
+        raise AgentError(f"{path} is a symbolic link; batch does not follow links inside its output folder "
+                         "(remove it or use another --out)")
+    return path
 
 
 def read_results(path: Path) -> list[dict[str, Any]]:
     """Complete result lines; a half-written last line (from a crash) is dropped from the file."""
-    if not path.is_file():
+    if not _no_link(path).exists():
         return []
+    if not path.is_file():
+        raise AgentError(f"{path} is not a file; batch keeps its results there (use another --out)")
     raw = path.read_bytes()
     kept, results = [], []
     for line in raw.split(b"\n"):
@@ -166,7 +178,12 @@ def read_results(path: Path) -> list[dict[str, Any]]:
 
 
 def _append(path: Path, record: dict[str, Any]) -> None:
-    with path.open("a", encoding="utf-8") as handle:
+    """One result line, appended and synced; O_NOFOLLOW: a link planted at results.jsonl is refused."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as err:
+        raise AgentError(f"cannot append to {path}: {err.strerror or err} (a symbolic link is refused)") from err
+    with os.fdopen(fd, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(record, ensure_ascii=False) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
@@ -196,8 +213,13 @@ def run_item(item: BatchItem, *, out_dir: Path, model: str, resources: Resources
     from langchain_core.messages import AIMessage
 
     folder = out_dir / folder_name(item.id)
-    if folder.exists():  # files of an unfinished earlier attempt
-        shutil.rmtree(folder)
+    try:
+        if _no_link(folder).exists():  # files of an unfinished earlier attempt
+            shutil.rmtree(folder)
+    except (AgentError, OSError) as err:
+        return {"id": item.id, "line": item.line, "ok": False, "error": str(err), "model": model,
+                "prompts": [text for role, text in item.messages if role == "user"], "replies": [],
+                "tool_calls": [], "files": [], "findings": [], "seconds": 0.0, "turn_seconds": []}
     session = new_session(model=model, out_dir=folder, resources=resources, chat_model=chat_model,
                           session_id=f"batch-{item.id}")
     started, turns, error = time.perf_counter(), [], None

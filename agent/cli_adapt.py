@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from .config import load_config
+from .edge import check_int, check_text, say
 
 
 def adapt(
@@ -18,13 +19,15 @@ def adapt(
     """Train a style adapter on your own melodies; afterwards `--style NAME` works everywhere."""
     from ..tools.melody.adapt import adapt_style, check_name
 
+    check_text("name", name)
+    check_int("adapt.steps", steps)
     config = load_config()
     check_name(name)
-    typer.echo(f"training style {name!r} from {folder} (Ctrl-C stops and keeps a resumable checkpoint)", err=True)
+    say(f"training style {name!r} from {folder} (Ctrl-C stops and keeps a resumable checkpoint)", err=True)
     result = adapt_style(folder, name=name, base_dir=config.default_checkpoint, styles_home=config.user_styles,
                          run_dir=config.home / "runs" / f"adapt-{name}", steps=steps)
     for file, reason in result.skipped:
-        typer.echo(f"skipped {file}: {reason}")
-    typer.echo(f"style {name!r} trained on {len(result.used)} files in {result.seconds:.0f}s "
+        say(f"skipped {file}: {reason}")
+    say(f"style {name!r} trained on {len(result.used)} files in {result.seconds:.0f}s "
                f"(train loss {result.train_loss}, valid loss {result.valid_loss}); saved to {result.folder}")
-    typer.echo(f"try: tunesmith melody --style {name} --bars 8")
+    say(f"try: tunesmith melody --style {name} --bars 8")

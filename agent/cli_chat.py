@@ -15,7 +15,8 @@ from typing import Annotated, Any
 
 import typer
 
-from .config import load_config
+from .config import load_config, safe_out_dir
+from .edge import check_int, check_text, clean, say
 
 MODEL_HELP = ("Chat model: ollama:NAME, ollama:NAME@http://host:port, openai:NAME@http://host:port/v1, "
               "hf:/path/to/folder or embedded (default: TUNESMITH_MODEL, then config.toml, then embedded).")
@@ -28,10 +29,10 @@ def _console_io(*, stream: bool) -> dict[str, Any]:
     console = Console(highlight=False)
 
     def echo(text: str, style: str | None = None) -> None:
-        console.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
+        console.print(clean(text), style=style, markup=False, highlight=False, soft_wrap=True)
 
     def write(chunk: str) -> None:
-        console.file.write(chunk)
+        console.file.write(clean(chunk))
         console.file.flush()
 
     return {"echo": echo, "write": write if stream and console.is_terminal else None}
@@ -58,6 +59,8 @@ def _start(model: str | None, out: Path | None, *, session_id: str | None = None
     from .session import new_session, new_session_id, open_session
     from .store import SessionStore
 
+    check_text("model", model)
+    check_text("session", session_id)
     config = load_config(overrides={"model": model, "out_dir": out})
     store = SessionStore(config.sessions_db)
     resources = config.models()
@@ -80,6 +83,9 @@ def chat(
     """Chat about a song: the agent writes melodies and chords, checks them and exports files."""
     from .repl import run_repl
 
+    if session and continue_:
+        raise typer.BadParameter("give --session ID or --continue, not both")
+    check_text("style", style)
     config, current = _start(model, out, session_id=session, resume=continue_)
     io = _console_io(stream=not no_stream)
     tty = sys.stdin.isatty()
@@ -103,18 +109,19 @@ def run(
     from .repl import run_command, show_tool
     from .session import respond
 
+    check_text("prompt", prompt)
     _, current = _start(model, out)
     io = _console_io(stream=not (no_stream or as_json))
     quiet = lambda text, style=None: None  # noqa: E731
     echo = quiet if as_json else io["echo"]
     if melody:  # with --json, stdout is the JSON alone: what /load says goes to stderr
-        to_stderr = lambda text, style=None: typer.echo(text, err=True)  # noqa: E731
+        to_stderr = lambda text, style=None: say(text, err=True)  # noqa: E731
         run_command(current, f"/load {shlex.quote(str(melody))}", echo=to_stderr if as_json else io["echo"])
     turn = respond(current, prompt, on_token=io["write"], on_tool=lambda call: show_tool(echo, call))
     if as_json:
         data = turn.as_dict()
         data.pop("messages")
-        typer.echo(json.dumps(dict(data, session=current.id, files=list(turn.files)), ensure_ascii=False))
+        say(json.dumps(dict(data, session=current.id, files=list(turn.files)), ensure_ascii=False))
     elif io["write"] is not None:
         io["write"]("\n")
     else:
@@ -133,18 +140,21 @@ def batch(
     """
     from .batch import run_batch
 
+    check_int("batch.jobs", jobs)
+    check_text("model", model)
     config = load_config(overrides={"model": model})
+    out = safe_out_dir(out)
 
     def progress(record: dict) -> None:
         mark = "ok " if record["ok"] else "ERR"
         what = record["id"] if record["id"] is not None else f"line {record['line']}"
         detail = record["error"] or f"{len(record['tool_calls'])} tool call(s), {record['seconds']:.1f}s"
-        typer.echo(f"{mark} {what}: {detail}", err=True)
+        say(f"{mark} {what}: {detail}", err=True)
 
     summary = run_batch(file, out, jobs=jobs, model=config.model, resources=config.models(),
                         on_result=progress)
-    typer.echo(f"{summary.ok} ok, {summary.failed} failed, {summary.malformed} malformed, {summary.skipped} done "
+    say(f"{summary.ok} ok, {summary.failed} failed, {summary.malformed} malformed, {summary.skipped} done "
                f"before; {summary.seconds:.1f}s; results in {summary.results}", err=True)
     if summary.stopped:
-        typer.echo(f"stopped: {summary.stopped}", err=True)
+        say(f"stopped: {summary.stopped}", err=True)
     raise typer.Exit(summary.exit_code)

@@ -10,6 +10,7 @@ import typer
 
 from .cli_music import FILE_HELP, action_context, echo_files, song_state
 from .config import load_config
+from .edge import check_int, check_text, say
 
 
 def _parse_melisma(text: str | None):
@@ -55,6 +56,10 @@ def lyrics(
     from ..tools.errors import ToolError
     from ..tools.lyrics.sheet import lyric_sheet
 
+    for option, value in (("theme", theme), ("lang", lang), ("rhyme", rhyme), ("melisma", melisma),
+                          ("drafter", drafter)):
+        check_text(option, value, empty_ok=option == "melisma")
+    check_int("lyrics.seed", seed, tool="write_lyrics")
     choice = drafter.strip().lower()
     if choice not in DRAFTERS:
         raise ToolError(f"--drafter takes auto, model, rules or llm, not {drafter!r}")
@@ -68,16 +73,16 @@ def lyrics(
                            rhyme=rhyme, seed=seed, melisma=_parse_melisma(melisma), drafter=choice)
     result = outcome.detail
     if as_json:
-        typer.echo(json.dumps(result.as_dict() | {"files": outcome.files}, ensure_ascii=False, indent=1))
+        say(json.dumps(result.as_dict() | {"files": outcome.files}, ensure_ascii=False, indent=1))
         return
-    typer.echo(f"{result.song.title}: {len(result.lines)} lines, {result.lang}, rhyme {result.rhyme}, "
+    say(f"{result.song.title}: {len(result.lines)} lines, {result.lang}, rhyme {result.rhyme}, "
                f"theme {result.theme!r}\n")
-    typer.echo(lyric_sheet(result.song, result.phrases))
-    typer.echo("\nLyrics:\n" + result.text() + "\n")
+    say(lyric_sheet(result.song, result.phrases))
+    say("\nLyrics:\n" + result.text() + "\n")
     measure = "stress on strong beats" if result.lang == "en" else "tones follow the melody"
     mean = sum(line.score for line in result.lines) / len(result.lines)
-    typer.echo(f"drafter: {result.drafter}   drafts: {result.drafts}   {measure}: {mean:.0%}   "
+    say(f"drafter: {result.drafter}   drafts: {result.drafts}   {measure}: {mean:.0%}   "
                f"seed: {result.seed}   time: {result.seconds:.2f}s")
     for note in outcome.notes:
-        typer.echo(f"note: {note}")
+        say(f"note: {note}")
     echo_files(outcome.files)

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from .config import load_config
+from .edge import check_int, check_key, check_text, say
 
 FILE_HELP = "A melody as MIDI (.mid), MusicXML (.musicxml/.xml/.mxl) or ABC (.abc)."
 
@@ -23,7 +24,7 @@ def action_context(*, out: Path | None = None, label: str | None = None, drafter
     from ..tools.actions import Context
 
     config = load_config(overrides={"out_dir": out})
-    return Context(models=config.models(progress=lambda text: typer.echo(text, err=True)), out_dir=config.out_dir,
+    return Context(models=config.models(progress=lambda text: say(text, err=True)), out_dir=config.out_dir,
                    label=label, drafter=drafter)
 
 
@@ -39,7 +40,7 @@ def song_state(file: Path | None, *, title_from_file: bool = False):
 
 def echo_files(files: dict[str, str]) -> None:
     for kind, path in files.items():
-        typer.echo(f"wrote {kind}: {path}")
+        say(f"wrote {kind}: {path}")
 
 
 def analyze(
@@ -50,8 +51,9 @@ def analyze(
     """Analyze a melody: key, meter, tempo, range, bars, nearest corpus style and theory findings."""
     from ..tools.actions.song import analyze_melody
 
+    check_text("voice", voice)
     outcome = analyze_melody(song_state(file), action_context(), voice=voice)
-    typer.echo(json.dumps(outcome.detail.as_dict(), ensure_ascii=False, indent=1) if as_json else outcome.detail.text())
+    say(json.dumps(outcome.detail.as_dict(), ensure_ascii=False, indent=1) if as_json else outcome.detail.text())
 
 
 def melody(
@@ -76,6 +78,14 @@ def melody(
 
     if keep and not continue_:
         raise ToolError("--keep needs --continue FILE (the melody whose bars to keep)")
+    if continue_ and vary:
+        raise ToolError("--continue and --vary each start from a melody file: give one")
+    for option, value in (("style", style), ("mode", mode), ("meter", meter), ("range", range_), ("keep", keep)):
+        check_text(option, value)
+    check_key(key, mode=mode)
+    check_int("melody.tempo", tempo, tool="generate_melody")
+    check_int("melody.bars", bars, tool="continue_melody" if continue_ and not keep else "generate_melody")
+    check_int("melody.seed", seed, tool="generate_melody")
     state, ctx = song_state(continue_ or vary), action_context(out=out)
     given = {"style": style, "key": key, "mode": mode, "meter": meter, "tempo": tempo, "range": range_,
              "temperature": temperature}
@@ -88,10 +98,10 @@ def melody(
     else:
         outcome = act.generate_melody(state, ctx, bars=bars, seed=seed, **given)
     result = outcome.detail
-    typer.echo(render_terminal(outcome.state.song))
-    typer.echo(f"estimated key: {result.estimated_key}   seed: {result.seed}   attempts: {result.attempts}   "
+    say(render_terminal(outcome.state.song))
+    say(f"estimated key: {result.estimated_key}   seed: {result.seed}   attempts: {result.attempts}   "
                f"time: {result.seconds:.2f}s")
-    typer.echo(result.report.summary())
+    say(result.report.summary())
     echo_files(outcome.files)
 
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from .cli_music import FILE_HELP, action_context, echo_files, song_state
+from .edge import check_text, clean, say
 
 
 def parse_pairs(pairs: list[str]) -> dict[str, str]:
@@ -30,7 +31,7 @@ def parse_pairs(pairs: list[str]) -> dict[str, str]:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise ToolError(f"tool arguments look like NAME=VALUE (e.g. bars=8), not {pair!r}")
-        found[name.strip()] = value.strip()
+        found[name.strip()] = check_text(name.strip(), value.strip(), empty_ok=True) or ""
     return found
 
 
@@ -61,18 +62,18 @@ def tool(
 ) -> None:
     """Run any tool of the agent by name, as the chat model would call it."""
     if list_ or name is None:
-        typer.echo(tool_list())
+        say(tool_list())
         return
     outcome = invoke(name, list(args or []), file=file, out=out)
     if as_json:
-        typer.echo(json.dumps({"summary": outcome.summary, "files": outcome.files, "findings": list(outcome.findings),
+        say(json.dumps({"summary": outcome.summary, "files": outcome.files, "findings": list(outcome.findings),
                                "notes": list(outcome.notes)}, ensure_ascii=False, indent=1))
         return
     if outcome.artifact.get("view"):
-        typer.echo(outcome.artifact["view"])
-    typer.echo(outcome.summary)
+        say(outcome.artifact["view"])
+    say(outcome.summary)
     for note in outcome.notes:
-        typer.secho(f"note: {note}", dim=True)
+        typer.secho(clean(f"note: {note}"), dim=True)
     echo_files(outcome.files)
 
 

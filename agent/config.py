@@ -73,10 +73,28 @@ def load_config(*, overrides: Mapping[str, object] | None = None, environ: Mappi
         home=home,
         model=str(pick("model", "TUNESMITH_MODEL", "embedded")),
         checkpoints=Path(str(pick("checkpoints", "TUNESMITH_CHECKPOINTS", SOURCE_ROOT / "checkpoints"))).expanduser(),
-        out_dir=Path(str(pick("out_dir", "TUNESMITH_OUT", "tunesmith-out"))).expanduser(),
+        out_dir=safe_out_dir(Path(str(pick("out_dir", "TUNESMITH_OUT", "tunesmith-out")))),
         cache=Path(str(pick("cache", "TUNESMITH_CACHE",
                             Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tunesmith"))).expanduser(),
     )
+
+
+def safe_out_dir(path: Path) -> Path:
+    """An output folder with `~` expanded (a quoted '~' reaches us literally), refused when it is the
+    home folder or the filesystem root itself: files would be strewn there among a person's own.
+
+    >>> str(safe_out_dir(Path("~/songs"))) == str(Path.home() / "songs")
+    True
+    """
+    expanded = Path(path).expanduser()
+    try:
+        resolved = expanded.resolve()
+    except (OSError, RuntimeError) as err:
+        raise AgentError(f"cannot use the output folder {path}: {err}") from err
+    if resolved == Path.home().resolve() or resolved == Path(resolved.anchor):
+        raise AgentError(f"--out {path} is {'your home folder' if resolved != Path(resolved.anchor) else 'the root'} "
+                         f"itself; give a folder of its own, e.g. {expanded / 'tunesmith-out'}")
+    return expanded
 
 
 def _read_config_file(path: Path) -> dict[str, object]:

@@ -89,6 +89,8 @@ def run_repl(session: Session, *, read: Callable[[str], str] = input, echo: Echo
              startup: tuple[str, ...] = ()) -> None:
     """Chat until /quit or end of input; `startup` slash commands run first (e.g. /load FILE)."""
     echo(f"tunesmith chat · session {session.id} · model {session.model} · /help lists commands", style="dim")
+    for line in session.damaged:
+        echo(line, style="yellow")
     if session.turns:
         echo(f"resumed with {len(session.turns)} turn(s); the song: {session.state.settings_line()}", style="dim")
     for command in startup:
@@ -220,15 +222,43 @@ def _undo(session: Session, args: list[str], *, echo: Echo, **_: Any) -> None:
 
 
 def _save(session: Session, args: list[str], *, echo: Echo, **_: Any) -> None:
-    path = Path(args[0]).expanduser() if args else session.out_dir / f"session-{session.id}.json"
+    """Save inside the session's output folder; a path elsewhere only with --force (a person's
+    explicit yes): a prompt or a pasted line must not write over files anywhere."""
+    force = "--force" in args
+    names = [a for a in args if a != "--force"]
+    if len(names) > 1:
+        raise AgentError("usage: /save [--force] [FILE]")
+    path = save_path(session.out_dir, names[0], force=force) if names else (
+        session.out_dir / f"session-{session.id}.json")
+    if path.is_symlink():
+        raise AgentError(f"{path} is a symbolic link; /save does not write through links")
     data = {"tunesmith_session": 1, "id": session.id, "model": session.model,
             "turns": [turn.as_dict() for turn in session.turns]}
+    from ..tokenization.files import atomic_write
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
     except OSError as err:
         raise AgentError(f"cannot save the session to {path}: {err.strerror or err}") from err
     echo(f"saved {len(session.turns)} turn(s) to {path}")
+
+
+def save_path(out_dir: Path, name: str, *, force: bool = False) -> Path:
+    """Where `/save NAME` writes: a relative name inside OUT; a path that leads outside OUT
+    (absolute, ~, .., or through a link) only with `force`.
+
+    >>> str(save_path(Path("/o"), "a.json")), str(save_path(Path("/o"), "/tmp/x.json", force=True))
+    ('/o/a.json', '/tmp/x.json')
+    """
+    base = Path(out_dir)
+    path = Path(name).expanduser()
+    path = path if path.is_absolute() else base / path
+    inside = path.resolve().is_relative_to(base.resolve())
+    if not inside and not force:
+        raise AgentError(f"/save writes inside the output folder {base}; {name} is outside it. "
+                         f"To write there anyway: /save --force {name}")
+    return path
 
 
 def _load(session: Session, args: list[str], *, echo: Echo, **_: Any) -> None:
@@ -278,7 +308,7 @@ COMMANDS: dict[str, tuple[Callable[..., None], str]] = {
     "/play": (_play, "render the song to WAV and play it"),
     "/export": (_export, "write files: /export [midi|musicxml|abc|wav|svg|png|all]"),
     "/undo": (_undo, "take back the last turn"),
-    "/save": (_save, "save the session as JSON: /save [FILE]"),
+    "/save": (_save, "save the session as JSON in the output folder: /save [FILE]; elsewhere: /save --force PATH"),
     "/load": (_load, "load a melody file or a saved session: /load FILE"),
     "/model": (_model, "show or switch the chat model: /model ollama:NAME"),
 }

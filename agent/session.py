@@ -14,7 +14,7 @@ import re
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +104,7 @@ class Session:
         self.index = next_index  # of the turn being made (files are named after it)
         self._chat_model = chat_model
         self._agent: Any = None
+        self.damaged: tuple[str, ...] = ()  # stored turns that could not be read back (open_session)
         self.tools, self.contract = tools, contract  # other tools than the shipped contract's (tests)
 
     @property
@@ -151,14 +152,18 @@ class Session:
         return self._agent
 
     def record(self, turn: Turn) -> Turn:
-        """Keep a finished turn: state, history, store."""
+        """Keep a finished turn: store, state, history.  Another process on the same session (a second
+        `chat -c`) may have stored a turn under this index meanwhile; the store then gives the next
+        free one and the turn takes it, so both are kept."""
+        if self.store is not None:
+            files = [(k, p) for c in turn.tool_calls for k, p in (c.artifact.get("files") or {}).items()]
+            stored = self.store.add_turn(self.id, index=turn.index, kind=turn.kind, text=turn.text,
+                                         reply=turn.reply, data=turn.as_dict(), files=files)
+            if stored != turn.index:
+                turn = replace(turn, index=stored)
         self.turns.append(turn)
         self.state = turn.state
         self.index = turn.index + 1
-        if self.store is not None:
-            files = [(k, p) for c in turn.tool_calls for k, p in (c.artifact.get("files") or {}).items()]
-            self.store.add_turn(self.id, index=turn.index, kind=turn.kind, text=turn.text, reply=turn.reply,
-                                data=turn.as_dict(), files=files)
         return turn
 
     def undo(self) -> Turn | None:
@@ -204,13 +209,32 @@ def open_session(store: SessionStore, session_id: str | None, *, resources: Reso
     if session_id is None:
         raise AgentError(f"there are no saved sessions in {store.path} yet; start one with `tunesmith chat`")
     row = store.session(session_id)
-    turns = [Turn.from_dict(data) for data in store.kept_turns(session_id)]
+    turns, damaged = read_turns(store.kept_rows(session_id))
     session = Session(session_id=session_id, out_dir=Path(row["out_dir"]), model=model or row["model"],
                       resources=resources, store=store, chat_model=chat_model, turns=turns,
                       next_index=store.next_index(session_id))
+    session.damaged = tuple(damaged)
     if model and model != row["model"]:
         store.set_model(session_id, model)
     return session
+
+
+def read_turns(rows: list[tuple[int, str]]) -> tuple[list[Turn], list[str]]:
+    """The turns stored rows hold, and one line per row that cannot be read (skipped: the rest of
+    the session still resumes, from the last turn that reads)."""
+    import json
+
+    turns, damaged = [], []
+    for index, text in rows:
+        try:
+            data = json.loads(text)
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+            turns.append(Turn.from_dict(data))
+        except Exception as err:  # noqa: BLE001 - stored data from disk: anything wrong in it is damage
+            reason = f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else 'no details'}"
+            damaged.append(f"stored turn {index} is damaged and was skipped ({reason[:160]})")
+    return turns, damaged
 
 
 def command_turn(session: Session, text: str, *, reply: str, calls: tuple[ToolCall, ...] = ()) -> Turn:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tunesmith.agent import batch as batch_module
-from tunesmith.agent.batch import EXIT_FAILED, EXIT_MODEL_UNAVAILABLE, EXIT_OK, read_results, run_batch
+from tunesmith.agent.batch import EXIT_FAILED, EXIT_MODEL_UNAVAILABLE, EXIT_OK, folder_name, read_results, run_batch
 from tunesmith.agent.session import Resources
 from tunesmith.tokenization.files import write_song
 
@@ -99,7 +99,7 @@ def test_interrupted_batch_resumes_to_the_same_result_set(tmp_path: Path) -> Non
     summary = run_batch(path, out, model="scripted", resources=NO_MODEL, chat_model_factory=scripts(**STYLE_SCRIPTS))
     assert (summary.skipped, summary.ok, summary.exit_code) == (2, 3, EXIT_OK)
     assert result_set(out) == result_set(tmp_path / "whole")
-    assert not (out / "p3" / "half-written.mid").exists()
+    assert not (out / folder_name("p3") / "half-written.mid").exists()
     assert run_batch(path, out, model="scripted", resources=NO_MODEL, chat_model_factory=scripts()).skipped == 5
     assert result_set(out) == result_set(tmp_path / "whole")
 

@@ -107,10 +107,10 @@ def test_streamed_reply(tmp_path: Path) -> None:
 
 def test_save_load_export_play(tmp_path: Path, tune: Path, monkeypatch) -> None:
     monkeypatch.setattr("tunesmith.tools.export.render.shutil.which", lambda name: None)
-    saved = tmp_path / "saved.json"
-    lines, session = chat(tmp_path, [f"/load {tune}", "/style tempo=90", f"/save {saved}", "/export svg", "/play",
+    saved = tmp_path / "out" / "saved.json"
+    lines, session = chat(tmp_path, [f"/load {tune}", "/style tempo=90", "/save saved.json", "/export svg", "/play",
                                      "/help", "/quit"])
-    assert "saved 2 turn(s) to TMP/saved.json" in lines
+    assert "saved 2 turn(s) to TMP/out/saved.json" in lines
     assert any(line.startswith("Wrote svg: TMP/out/003-song.svg") for line in lines)
     assert "export_song failed: no WAV: fluidsynth is not installed (apt install fluidsynth, brew install " \
            "fluid-synth); the MIDI file is TMP/out/004-song.mid" in lines
