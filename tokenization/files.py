@@ -21,12 +21,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from .errors import MusicFileError, MusicValueError
-from .music import MAX_BARS, Song
+from .limits import MAX_BARS, MAX_BYTES, MAX_NOTES, MAX_UNPACKED_BYTES, check_abc, check_musicxml, read_bounded, \
+    regular_file, size_text
+from .music import Song
 
 log = logging.getLogger(__name__)
 
-MAX_BYTES = 5_000_000
-MAX_NOTES = 20_000
 FORMATS = {".mid": "midi", ".midi": "midi", ".kar": "midi", ".musicxml": "musicxml", ".xml": "musicxml",
            ".mxl": "mxl", ".abc": "abc", ".krn": "humdrum"}
 _MAGIC = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
@@ -38,10 +38,6 @@ _MAGIC = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF
 def _first_line(err: Exception) -> str:
     lines = str(err).strip().splitlines()
     return (lines[0] if lines else type(err).__name__)[:120]
-
-
-def _size(count: int) -> str:
-    return f"{count / 1e6:.1f} MB" if count >= 100_000 else f"{count} bytes"
 
 
 def _looks_like(head: bytes) -> str:
@@ -69,11 +65,9 @@ def _load(path: Path, max_bytes: int) -> tuple[bytes, str]:
     if fmt is None:
         known = ", ".join(sorted(FORMATS))
         raise MusicFileError(f"{name}: unknown file type {path.suffix or '(none)'!r}; tunesmith reads {known}")
+    regular_file(path)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise MusicFileError(f"{name} is {_size(size)}, more than the limit of {_size(max_bytes)}")
-        data = path.read_bytes()
+        data = read_bounded(path, max_bytes=max_bytes)
     except OSError as err:
         raise MusicFileError(f"cannot read {path}: {err.strerror or err}") from err
     if not data.strip():
@@ -82,6 +76,11 @@ def _load(path: Path, max_bytes: int) -> tuple[bytes, str]:
 
 
 def _text(data: bytes, name: str, what: str) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with its byte-order mark (MusicXML may be)
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as err:
+            raise MusicFileError(f"{name} is not {what} (damaged UTF-16 text)") from err
     if _looks_like(data[:512]) not in ("text", "XML"):
         raise MusicFileError(f"{name} is not {what} (it looks like {_looks_like(data[:512])})")
     try:
@@ -103,13 +102,14 @@ def _musicxml_text(data: bytes, fmt: str, name: str) -> str:
                          and not i.filename.upper().startswith("META-INF")]
                 if not inner:
                     raise MusicFileError(f"{name} holds no MusicXML score")
-                if inner[0].file_size > 20 * MAX_BYTES:
-                    raise MusicFileError(f"{name} unpacks to {inner[0].file_size / 1e6:.0f} MB, too large")
-                data = archive.read(inner[0])
-        except (zipfile.BadZipFile, OSError, EOFError) as err:
+                with archive.open(inner[0]) as member:  # read with a cap: the declared size may lie
+                    data = member.read(MAX_UNPACKED_BYTES + 1)
+                if len(data) > MAX_UNPACKED_BYTES:
+                    raise MusicFileError(f"{name} unpacks to more than the limit of {size_text(MAX_UNPACKED_BYTES)}")
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError) as err:
             raise MusicFileError(f"{name} is a damaged .mxl archive ({err})") from err
     text = _text(data, name, "MusicXML")
-    if "<score-partwise" not in text[:4000] and "<score-timewise" not in text[:4000]:
+    if "<score-partwise" not in text and "<score-timewise" not in text:
         raise MusicFileError(f"{name} is not MusicXML (no <score-partwise> or <score-timewise> element)")
     return text
 
@@ -193,6 +193,7 @@ def _read_abc(data: bytes, *, name: str, tune: int, max_notes: int) -> Song:
     from .abc import abc_lyrics
 
     chosen = _pick_tune(_text(data, name, "an ABC file"), tune, name)
+    check_abc(name, chosen)
     stream = _parse(chosen, fmt="abc", name=name)
     if hasattr(stream, "scores"):  # an Opus: music21 split it further
         stream = stream.scores[0]
@@ -242,6 +243,7 @@ def read_song(path: str | Path, *, max_bytes: int = MAX_BYTES, max_notes: int = 
         count = text.count("<note>") + text.count("<note ")
         if count > max_notes:
             raise MusicFileError(f"{name} has {count} notes, more than the limit of {max_notes}")
+        check_musicxml(name, text)
         stream = _parse(text, fmt="musicxml", name=name)
     else:
         stream = _parse(_text(data, name, "a Humdrum file"), fmt="humdrum", name=name)

@@ -6,7 +6,9 @@ type-1 file at 480 ticks per quarter with
 
 * track 0, the conductor: the song title as track name, tempo, time signature, key
   signature (minor keys flagged minor; dorian and mixolydian written with their own
-  signature, flagged major) and a marker "Key: A dorian" that keeps the mode;
+  signature, flagged major) and a marker "Key: A dorian" that keeps the mode; a song that
+  opens with an upbeat (abc.pickup_length) starts with a short time signature for its
+  pickup bar and the leading rest cut, as the ABC and the MusicXML write it;
 * track 1, "Melody": GM program, notes, one lyric event per syllable at its note
   (a syllable that continues its word ends in "-", which music21 reads back as such);
 * track 2, "Chords" (only when the song has chords): each chord as a block in root
@@ -21,9 +23,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from fractions import Fraction
 from pathlib import Path
 
 from .errors import MusicFileError, MusicValueError
+from .limits import check_meter, check_span
 from .m21 import chord_symbol_to_m21, stream_to_song
 from .music import MODES, Song, parse_key, quarter_fraction
 
@@ -63,8 +67,35 @@ def chord_voicing(symbol: str) -> list[int]:
     return pitches
 
 
-def _ticks(quarters: float) -> int:
+def _ticks(quarters: float | Fraction) -> int:
     return round(quarter_fraction(quarters) * TPQ)
+
+
+def _upbeat(song: Song) -> tuple[Fraction, tuple[int, int] | None]:
+    """(leading rest to cut, time signature of the pickup bar) when the song opens with an upbeat.
+
+    The ABC and the MusicXML write a long leading rest as a pickup bar (abc.pickup_length);
+    the MIDI file does the same with a short first time signature, as notation programs
+    write an anacrusis, so the three files are equally long.  A pickup no power-of-two
+    denominator can spell (a triplet upbeat) keeps its rest: (0, None).
+
+    >>> from .music import Melody, Note, parse_meter
+    >>> _upbeat(Song(Melody((Note(67, 2.5, 0.5), Note(72, 3.0, 6.0)), meter=parse_meter("6/8"))))
+    (Fraction(5, 2), (1, 8))
+    """
+    from .abc import pickup_length
+
+    rest = pickup_length(song)
+    if rest <= 0:
+        return Fraction(0), None
+    length = quarter_fraction(song.melody.bar_length) - rest  # in quarters
+    denominator = song.melody.meter.denominator
+    while (length * denominator / 4).denominator != 1 and denominator < 64:
+        denominator *= 2
+    numerator = length * denominator / 4
+    if numerator.denominator != 1:
+        return Fraction(0), None
+    return rest, (int(numerator), denominator)
 
 
 def song_to_midi(song: Song, *, melody_program: int = MELODY_PROGRAM, chord_program: int = CHORD_PROGRAM) -> bytes:
@@ -76,7 +107,12 @@ def song_to_midi(song: Song, *, melody_program: int = MELODY_PROGRAM, chord_prog
     melody = song.melody
     score = sm.Score(TPQ)
     score.tempos.append(sm.Tempo(0, qpm=float(melody.tempo)))
-    score.time_signatures.append(sm.TimeSignature(0, melody.meter.numerator, melody.meter.denominator))
+    shift, upbeat = _upbeat(song)
+    bar_one = 0
+    if upbeat is not None:
+        score.time_signatures.append(sm.TimeSignature(0, *upbeat))
+        bar_one = _ticks(quarter_fraction(melody.bar_length) - shift)
+    score.time_signatures.append(sm.TimeSignature(bar_one, melody.meter.numerator, melody.meter.denominator))
     if melody.key is not None:
         key = notation_key(melody.key)
         score.key_signatures.append(sm.KeySignature(0, key_fifths(key), int(key.mode == "minor")))
@@ -84,7 +120,7 @@ def song_to_midi(song: Song, *, melody_program: int = MELODY_PROGRAM, chord_prog
     score.tracks.append(sm.Track(song.title, 0, False))  # conductor track: symusic puts the meta events here
     lead = sm.Track("Melody", melody_program, False)
     for note in melody.notes:
-        start, end = _ticks(note.onset), _ticks(note.end)
+        start, end = _ticks(note.onset - shift), _ticks(note.end - shift)
         if end > start:
             lead.notes.append(sm.Note(start, end - start, note.pitch, 90))
         if note.lyric is not None and note.lyric.text:
@@ -95,9 +131,9 @@ def song_to_midi(song: Song, *, melody_program: int = MELODY_PROGRAM, chord_prog
         backing = sm.Track("Chords", chord_program, False)
         chords = sorted(song.chords, key=lambda c: c.onset)
         for index, chord in enumerate(chords):
-            start, end = _ticks(chord.onset), _ticks(chord.onset + chord.duration)
+            start, end = _ticks(chord.onset - shift), _ticks(chord.onset + chord.duration - shift)
             if index + 1 < len(chords):
-                end = min(end, _ticks(chords[index + 1].onset))  # never overlap the next chord
+                end = min(end, _ticks(chords[index + 1].onset - shift))  # never overlap the next chord
             if end <= start:
                 continue
             for pitch in chord_voicing(chord.symbol):
@@ -188,6 +224,7 @@ def read_midi(data: bytes, *, name: str, max_notes: int) -> Song:
         raise MusicFileError(f"{name} has no notes")
     if total > max_notes:
         raise MusicFileError(f"{name} has {total} notes, more than the limit of {max_notes}")
+    _check_time(score, name)
     tracks = [(t.name, t.is_drum, [(n.time, n.time + n.duration, n.pitch) for n in t.notes]) for t in score.tracks]
     try:
         chosen = pick_melody_track(tracks)
@@ -219,6 +256,18 @@ def read_midi(data: bytes, *, name: str, max_notes: int) -> Song:
     except Exception as err:  # music21's translator raises many kinds of errors on odd files
         raise MusicFileError(f"{name} could not be read as music ({_first_line(err)})") from err
     return _with_marked_mode(_join_words(song), [m.text for m in score.markers])
+
+
+def _check_time(score, name: str) -> None:
+    """Meters and the time span (ticks from the start to the last event) within the limits, before
+    music21 fills the span with bars: one delta of 0x0FFFFFFF would take it minutes."""
+    if score.ticks_per_quarter <= 0:
+        raise MusicFileError(f"{name} is a damaged MIDI file (its time division is {score.ticks_per_quarter})")
+    for signature in score.time_signatures:
+        check_meter(name, signature.numerator, signature.denominator)
+    first = score.time_signatures[0] if len(score.time_signatures) else None
+    bar_quarters = first.numerator * 4 / first.denominator if first is not None else 4.0
+    check_span(name, quarters=score.end() / score.ticks_per_quarter, bar_quarters=bar_quarters)
 
 
 def _join_words(song: Song) -> Song:

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from .errors import MusicValueError
+from .limits import MAX_BARS  # noqa: F401 (re-exported; every reading limit lives in limits.py)
 from .pitch import MODES, PITCH_CLASS, KeySpec, parse_key, spell_pitch_class  # noqa: F401 (re-exported)
 
 GRID = 48  # subdivisions of a quarter note every time is snapped to
 SYLLABIC = ("single", "begin", "middle", "end")
-MAX_BARS = 256
 
 
 def snap(value: float) -> float:
