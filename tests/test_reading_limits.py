@@ -88,3 +88,12 @@ def test_special_files_are_refused_without_reading(tmp_path: Path) -> None:
     _refused(tmp_path / "pipe.mid", "is a FIFO, not a music file")
     (tmp_path / "zero.mid").symlink_to("/dev/zero")
     _refused(tmp_path / "zero.mid", "is a device, not a music file")
+
+
+def test_a_long_tune_with_a_short_pickup_signature_is_not_counted_in_pickup_bars(tmp_path: Path) -> None:
+    pickup = b"\x00\xff\x58\x04" + bytes([1, 3, 24, 8])  # 1/8, then 6/8 for the rest
+    rest = _vlq(240) + b"\xff\x58\x04" + bytes([6, 3, 24, 8])
+    notes = [b"\x00\x90\x3c\x40" + _vlq(240) + b"\x80\x3c\x40" for _ in range(64 * 6)]  # 64 bars of eighths
+    (tmp_path / "pickup.mid").write_bytes(_midi([pickup, b"\x00\x90\x3e\x40" + _vlq(240) + b"\x80\x3e\x40",
+                                                 rest.replace(_vlq(240), b"\x00", 1), *notes]))
+    assert read_song(tmp_path / "pickup.mid").melody.notes

@@ -265,8 +265,8 @@ def _check_time(score, name: str) -> None:
         raise MusicFileError(f"{name} is a damaged MIDI file (its time division is {score.ticks_per_quarter})")
     for signature in score.time_signatures:
         check_meter(name, signature.numerator, signature.denominator)
-    first = score.time_signatures[0] if len(score.time_signatures) else None
-    bar_quarters = first.numerator * 4 / first.denominator if first is not None else 4.0
+    # the longest bar: a short first signature may be a pickup bar (song_to_midi writes one)
+    bar_quarters = max((t.numerator * 4 / t.denominator for t in score.time_signatures), default=4.0)
     check_span(name, quarters=score.end() / score.ticks_per_quarter, bar_quarters=bar_quarters)
 
 
