@@ -12,7 +12,8 @@ earlier song shows.  Both sets are then measured by the same code:
   bar already give the pitch) and missing (needed but not shown);
 * title (the song's own style and key, in the MusicXML and the MIDI track name), composer,
   tempo mark (above the staff, sounding the song's tempo);
-* a long leading rest written as a pickup bar (number 0, implicit), ABC and MIDI lengths;
+* a long leading rest written as a pickup bar (number 0, implicit; in the MIDI file a short
+  first time signature), the ABC and MIDI files equally long;
 * lyric extenders per word-end melisma (and any inside a word, where a hyphen belongs), chord
   symbols per chord;
 * the verovio PNG's width and lyric words that touch or overlap, measured on the SVG with the
@@ -120,6 +121,23 @@ def accidentals(root: ET.Element) -> tuple[int, int]:
     return redundant, missing
 
 
+def midi_end(path: Path) -> float:
+    """Where the file's melody track ends, in quarters from the start of the file."""
+    import symusic
+
+    score = symusic.Score.from_file(str(path))
+    lead = next(t for t in score.tracks if t.name == "Melody")
+    return lead.end() / score.ticks_per_quarter
+
+
+def midi_first_bar(path: Path) -> float:
+    """Length in quarters of the file's first bar (its first time signature's bar)."""
+    import symusic
+
+    first = symusic.Score.from_file(str(path)).time_signatures[0]
+    return first.numerator * 4 / first.denominator
+
+
 def midi_track_name(path: Path) -> str | None:
     """The name of the first track (tunesmith's conductor track carries the song title)."""
     data = path.read_bytes()
@@ -208,7 +226,8 @@ def measure(entry: dict) -> dict:
         "pickup_wanted": upbeat > 0,
         "pickup_bar": first.get("number") == "0" and first.get("implicit") == "yes",
         "abc_matches_midi": abs(abc_span - midi_span) < 1e-6,  # the same notes from the first one on
-        "abc_length_matches_midi": abs(abc_end - song.melody.notes[-1].end) < 1e-6,  # from time 0
+        "abc_length_matches_midi": abs(abc_end - midi_end(files["midi"])) < 1e-6,  # the files, from time 0
+        "midi_pickup_signature": midi_first_bar(files["midi"]) < song.melody.bar_length,
         "melismas": entry["melismas"], "extenders": sum(k in ("single", "end") for k in extended),
         "extenders_inside_words": sum(k in ("begin", "middle") for k in extended),  # a hyphen belongs there
         "chords": len(song.chords), "harmony": sum(1 for _ in root.iter("harmony")),
@@ -245,6 +264,8 @@ def summarize(rows: list[dict], exported: dict[str, bool]) -> dict:
         "composer_tunesmith": sum(r["composer"] == "tunesmith" for r in rows),
         "tempo_above": sum(r["tempo_above"] for r in rows), "tempo_sounds": sum(r["tempo_sounds"] for r in rows),
         "pickups_wanted": len(wanted), "pickup_bars": sum(r["pickup_bar"] for r in wanted),
+        "midi_pickup_bars": sum(r["midi_pickup_signature"] for r in wanted),
+        "midi_short_first_bar_without_pickup": sum(r["midi_pickup_signature"] for r in rows if not r["pickup_wanted"]),
         "abc_matches_midi": sum(r["abc_matches_midi"] for r in rows),
         "abc_length_matches_midi": sum(r["abc_length_matches_midi"] for r in rows),
         "melismas": sum(r["melismas"] for r in rows), "extenders": sum(r["extenders"] for r in rows),

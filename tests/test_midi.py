@@ -112,6 +112,24 @@ def test_round_trip_through_read_song(tmp_path, song: Song) -> None:
     assert [n.lyric for n in back.melody.notes] == [n.lyric for n in song.melody.notes]
 
 
+def test_an_upbeat_is_a_short_first_bar_as_in_the_abc() -> None:
+    from music21 import converter
+
+    from tunesmith.tokenization.abc import song_to_abc
+
+    song = make([(67, 2.0, 1.0), (72, 3.0, 1.5), (71, 4.5, 0.5), (69, 5.0, 1.0), (67, 6.0, 3.0)], meter="3/4",
+                key="G", chords=[("G", 3, 3), ("D7", 6, 3)])
+    score = sm.Score.from_midi(song_to_midi(song))
+    assert [(ts.time, ts.numerator, ts.denominator) for ts in score.time_signatures] == [(0, 1, 4), (480, 3, 4)]
+    lead, backing = score.tracks[-2:]
+    assert lead.notes[0].time == 0 and backing.notes[0].time == 480  # the G chord on the downbeat of bar 1
+    abc = converter.parse(song_to_abc(song), format="abc").flatten().notes
+    assert (lead.end() / 480) == float(abc[-1].offset + abc[-1].quarterLength) == 7.0
+    plain = make([(67, 1.0, 2.0), (72, 3.0, 3.0)], meter="3/4", key="G")  # a short rest stays a rest
+    first = sm.Score.from_midi(song_to_midi(plain))
+    assert len(first.time_signatures) == 1 and first.tracks[-1].notes[0].time == 480
+
+
 def test_unknown_chord_symbol_is_a_one_line_error() -> None:
     from tunesmith.tokenization.errors import MusicValueError
 

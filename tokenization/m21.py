@@ -60,12 +60,26 @@ def _meter_of(stream) -> Meter:
     from music21 import meter as m21meter
 
     found = list(stream.recurse().getElementsByClass(m21meter.TimeSignature))
+    found = _without_pickup_signature(stream, found)
     ratios = {ts.ratioString for ts in found}
     if len(ratios) > 1:
         raise MusicValueError(f"the meter changes ({', '.join(sorted(ratios))}); tunesmith needs one meter")
     if not found:
         return Meter(4, 4)
     return Meter(found[0].numerator, found[0].denominator)
+
+
+def _without_pickup_signature(stream, found: list) -> list:
+    """The time signatures less a pickup bar's own one (how MIDI files write an upbeat): a
+    signature at the start shorter than one that begins where its single bar ends."""
+    try:
+        placed = [(ts.getOffsetInHierarchy(stream), ts) for ts in found]
+    except Exception:  # music21 raises SitesException when a signature sits outside the stream
+        return found
+    def pickup(offset: float, ts) -> bool:
+        length = ts.barDuration.quarterLength
+        return offset == 0 and any(o == length and t.barDuration.quarterLength > length for o, t in placed)
+    return [ts for offset, ts in placed if not pickup(offset, ts)]
 
 
 def _tempo_of(stream) -> int:
