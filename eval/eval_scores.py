@@ -70,8 +70,7 @@ def write_all(out: Path, *, styles: list[str], seeds: list[int]) -> list[dict]:
                                                          melisma=True, drafter="rules").state.song
             for kind, song in songs.items():
                 stem = f"{style}-s{seed}-{kind}"
-                # the writer alone, as /export and every action write files (the lyrics action then
-                # runs tools/lyrics/sheet.add_extenders over its MusicXML, not measured here)
+                # the writer alone, as /export and every action write files
                 files = {k: str(v) for k, v in write_song(song, out, stem=stem).items()}
                 svg = render_svg(Path(files["musicxml"]), out / f"{stem}.svg")[0]
                 files["svg"], files["png"] = str(svg), str(render_png(svg, out / f"{stem}.png"))

@@ -214,16 +214,20 @@ def test_drafter_is_a_plugin_and_misfits_never_come_back():
         write_lyrics(melody, theme="x", lang="fr")
 
 
-def test_sheet_extenders_and_files(tmp_path):
+def test_sheet_and_extenders_only_after_a_word(tmp_path):
+    import xml.etree.ElementTree as ET
+
     from tunesmith.tokenization.files import musicxml_bytes
-    from tunesmith.tools.lyrics.sheet import add_extenders, lyric_sheet
+    from tunesmith.tools.lyrics.sheet import lyric_sheet
 
     melody = build([(60, 1), (62, 0.5), (64, 0.5), (65, 1), (67, 1), (65, 1), (64, 1), (62, 2)])
     result = write_lyrics(melody, theme="love", rhyme="X", seed=2, melisma={2})
     sheet = lyric_sheet(result.song, result.phrases)
     assert "C4" in sheet and "_" in sheet and result.lines[0].syllables[0][0] in sheet
-    xml = add_extenders(musicxml_bytes(result.song), result.song)
-    assert xml.count(b"<extend") == 1 and b"<score-partwise" in xml
+    held = [n.lyric.syllabic for n in result.song.melody.notes if n.lyric is not None and n.lyric.extend]
+    lyrics = ET.fromstring(musicxml_bytes(result.song)).iter("lyric")
+    extended = [ly.findtext("syllabic") for ly in lyrics if ly.find("extend") is not None]
+    assert held and extended == [k for k in held if k in ("single", "end")]  # "wa-ter", never "wa___ter"
 
 
 def test_cli_writes_files(tmp_path):

@@ -4,9 +4,7 @@ language model or the non-neural drafters, and checked line by line by the fitte
 from __future__ import annotations
 
 from collections.abc import Collection
-from pathlib import Path
 
-from ...tokenization.files import atomic_write
 from ..errors import ToolError
 from .base import Context, Outcome, files_text, keep_song, named, need_melody, summary
 from .state import SongState
@@ -21,7 +19,6 @@ def write_lyrics(state: SongState, ctx: Context, *, theme: str, lang: str | None
     for a theme in Chinese characters, else English.  `drafter`: auto (the configured bigger LLM,
     else the pretrained language model, else the rules), llm, model (the pretrained LM) or rules."""
     from ...finetune.chat.mentions import has_han
-    from ..lyrics.sheet import add_extenders
     from ..lyrics.write import write_lyrics as fit_lyrics
 
     song = need_melody(state)
@@ -45,8 +42,6 @@ def write_lyrics(state: SongState, ctx: Context, *, theme: str, lang: str | None
     result = fit_lyrics(song, theme=theme, lang=lang, rhyme=rhyme or "AABB", seed=seed, melisma=melisma,
                         drafter=llm)
     state, artifact = keep_song(state, ctx, result.song, what=named("lyrics", ctx.label, result.lang, f"s{result.seed}"))
-    xml = Path(artifact["files"]["musicxml"])
-    atomic_write(xml, add_extenders(xml.read_bytes(), result.song))
     artifact.update(lyrics=result.as_dict(), seed=result.seed)
     text = summary("write_lyrics", count=len(result.lines), lang=result.lang, theme=repr(theme), rhyme=result.rhyme,
                    seed=result.seed, drafter=result.drafter, lines=" / ".join(line.text for line in result.lines),

@@ -1,13 +1,9 @@
-"""A lyric sheet for the terminal (syllables under the notes) and MusicXML melisma extenders.
+"""A lyric sheet for the terminal: note names with the syllables under them.
 
-music21's MusicXML writer has no `<extend/>` (its exporter says "TODO: extend"), so
-`add_extenders` adds one to every lyric whose syllable carries a melisma, matching lyric
-elements to the song's syllables in order.
+(MusicXML extenders are the writer's: tokenization/musicxml.py.)
 """
 
 from __future__ import annotations
-
-import xml.etree.ElementTree as ET
 
 from ...tokenization.abc import notation_key, spell
 from ...tokenization.music import Song
@@ -61,21 +57,3 @@ def lyric_sheet(song: Song, phrases: tuple[Phrase, ...], *, width: int = 100) ->
 def _width(text: str) -> int:
     """Terminal columns: CJK characters take two."""
     return sum(2 if "\u2e80" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff" else 1 for c in text)
-
-
-def add_extenders(musicxml: bytes, song: Song) -> bytes:
-    """MusicXML with `<extend/>` on the lyrics of syllables that hold over a melisma."""
-    flags = [n.lyric.extend for n in song.melody.notes if n.lyric is not None and n.lyric.text]
-    if not any(flags):
-        return musicxml
-    root = ET.fromstring(musicxml)
-    lyrics = [ly for note in root.iter("note") for ly in note.findall("lyric")[:1]]
-    if len(lyrics) != len(flags):
-        return musicxml  # not the file we think it is: leave it untouched
-    for lyric, extend in zip(lyrics, flags):
-        if extend and lyric.find("extend") is None:
-            text = lyric.find("text")
-            position = list(lyric).index(text) + 1 if text is not None else len(lyric)
-            lyric.insert(position, ET.Element("extend", {"type": "start"}))
-    head = musicxml[:musicxml.find(b"<score-partwise")]
-    return head + ET.tostring(root, encoding="unicode").encode("utf-8")
