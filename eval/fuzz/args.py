@@ -168,7 +168,9 @@ def run_revision(rev: str, selected: list[dict], *, jobs: int, timeout: float) -
     rows = [{"argv": case["argv"], "stdin": case["stdin"], **result} for case, result in zip(selected, results)]
     return {"rev": rev, "seconds": round(time.perf_counter() - started, 1), "classes": tally([r["kind"] for r in rows]),
             "peak_rss_max": max((r["peak_rss"] for r in rows), default=0),
-            "outside_writes": sum(bool(r["outside_writes"]) for r in rows), "cases": rows}
+            "outside_writes": sum(bool(r["outside_writes"]) for r in rows),
+            "printed_escapes": sum(r["escapes"] for r in rows),
+            "json_with_extra_output": sum(r["stdout_json"] is False for r in rows), "cases": rows}
 
 
 def _resolve(rev: str) -> str:
@@ -193,7 +195,10 @@ def main(argv: list[str] | None = None) -> None:
     for label, rev in (("before", args.before), ("after", args.after)):
         if rev:
             report[label] = run_revision(_resolve(rev), selected, jobs=args.jobs, timeout=args.timeout)
-            print(label, report[label]["rev"], report[label]["classes"], f"{report[label]['seconds']}s", flush=True)
+            row = report[label]
+            print(label, row["rev"], row["classes"], f"escapes printed {row['printed_escapes']},",
+                  f"outside writes {row['outside_writes']}, peak RSS {row['peak_rss_max'] / 2**20:.0f} MiB,",
+                  f"{row['seconds']}s", flush=True)
     if args.out:
         args.out.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
 

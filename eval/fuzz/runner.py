@@ -11,7 +11,9 @@ against it with PYTHONPATH in the same run: the before/after figures come from o
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -26,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("agent", "eval", "finetune", "prompts", "tokenization", "tools")
 ADDRESS_CAP = 3 << 30  # RLIMIT_AS: a runaway allocation fails here instead of taking the machine
 MEMORY_LIMIT = 2 << 30  # peak RSS above this counts as "memory" even when the run ended well
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 CLASSES = ("clean error", "success", "traceback", "hang", "memory", "crash")
 _MEMORY_SIGNS = ("MemoryError", "std::bad_alloc", "Cannot allocate memory", "Unable to allocate",
                  "out of memory", "Maximum allowed dimension exceeded")
@@ -40,6 +43,8 @@ class Ran:
     seconds: float
     peak_rss: int  # bytes
     last_line: str
+    escapes: bool = False  # the output holds an escape sequence or a control character (other than \t \n)
+    stdout_json: bool | None = None  # with --json: stdout is one JSON document and nothing else
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -100,8 +105,16 @@ def run_case(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float,
     out_text, err_text = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
     kind = classify(proc.returncode, out_text, err_text, peak_rss=peak, timed_out=timed_out)
     lines = [line for line in (err_text or out_text).strip().splitlines() if line.strip()]
+    as_json = None
+    if "--json" in argv and proc.returncode == 0:
+        try:
+            json.loads(out_text)
+            as_json = True
+        except ValueError:
+            as_json = False
     return Ran(kind=kind, code=proc.returncode, seconds=round(time.perf_counter() - started, 2), peak_rss=peak,
-               last_line=(lines[-1] if lines else "")[:300])
+               last_line=(lines[-1] if lines else "")[:300], escapes=bool(_CONTROL.search(out_text + err_text)),
+               stdout_json=as_json)
 
 
 def _peak_rss(proc: subprocess.Popen) -> int:
