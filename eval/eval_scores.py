@@ -96,14 +96,14 @@ def baseline_tree(rev: str, folder: Path) -> Path:
 
 def accidentals(root: ET.Element) -> tuple[int, int]:
     """(redundant, missing) accidentals: the reader's rule, per bar, same letter and octave."""
-    sharps = "FCGDAEB"
+    from tunesmith.tokenization.pitch import key_signature
+
     redundant = missing = 0
     fifths = 0
     for measure in root.iter("measure"):
         found = measure.find("attributes/key/fifths")
         fifths = int(found.text) if found is not None else fifths
-        signature = {letter: (1 if fifths > 0 else -1) * (letter in (sharps[:fifths] if fifths > 0 else sharps[::-1][:-fifths]))
-                     for letter in sharps}
+        signature = key_signature(fifths)
         heard: dict[tuple[str, str], int] = {}
         for note in measure.iter("note"):
             step, octave = note.findtext("pitch/step"), note.findtext("pitch/octave")

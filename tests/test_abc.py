@@ -98,6 +98,17 @@ def test_music21_reads_back_the_same_song(name: str) -> None:
            [(c.symbol, c.onset, c.duration) for c in song.chords], text
 
 
+@pytest.mark.parametrize(("meter", "tempo", "field"), [("2/2", 224, "Q:1/2=112"), ("6/8", 174, "Q:3/8=116"),
+                                                      ("9/8", 180, "Q:3/8=120"), ("6/8", 100, "Q:1/4=100"),
+                                                      ("2/2", 113, "Q:1/4=113"), ("3/4", 72, "Q:1/4=72")])
+def test_tempo_is_written_in_the_meters_beat_when_whole(meter: str, tempo: int, field: str) -> None:
+    bar = parse_meter(meter).bar_length
+    song = make([(62, 0.0, bar), (64, bar, bar)], meter=meter, tempo=tempo)
+    text = song_to_abc(song)
+    assert text.splitlines()[4] == field
+    assert read_back(text).melody.tempo == tempo  # music21 reads the quarter tempo back exactly
+
+
 def test_read_song_keeps_trailing_rest_bars(tmp_path) -> None:
     from tunesmith.tokenization.files import read_song
 

@@ -193,6 +193,27 @@ def test_the_table_is_well_formed() -> None:
     assert styles.mood_of("no such mood") == styles.Mood("no such mood")
 
 
+def test_style_tempos_are_the_musicians_beat_converted_once() -> None:
+    from fractions import Fraction
+
+    from tunesmith.tokenization.music import parse_meter
+    from tunesmith.tools.melody.request import build_request
+
+    reel, jig, hornpipe = (styles.get_style(n) for n in ("reel", "jig", "hornpipe"))
+    assert (reel.beat, reel.beat_tempo, reel.tempo) == ("1/2", 112, 224)  # half note 112, not 56
+    assert (jig.beat, jig.beat_tempo, jig.tempo) == ("3/8", 116, 174)  # dotted quarter 116, not 77
+    assert (hornpipe.beat, hornpipe.tempo) == ("1/4", 96)
+    for style in styles.STYLES:
+        assert style.tempo == round(style.beat_tempo * Fraction(style.beat) * 4) and 20 <= style.tempo <= 400
+        assert Fraction(style.beat) * 4 == Fraction(parse_meter(style.meter).beat_length), style.name  # the meter's beat
+        assert styles.model_tempo(style.name, style.tempo) == style.label_tempo  # the model is asked as trained
+    assert build_request(style="reel", key="D", seed=1).tempo == 224
+    happy = styles.model_tempo("reel", round(224 * styles.mood_of("happy").tempo))
+    assert happy == round(112 * styles.mood_of("happy").tempo) and styles.model_tempo("mine", 90) == 90
+    with pytest.raises(styles.MusicValueError, match="beat"):
+        styles._style({"name": "x", "tempo": 100, "beat": "three"})
+
+
 def test_the_agent_and_the_tools_read_the_moods() -> None:
     from tunesmith.tools.actions.state import SongState, melody_controls
 

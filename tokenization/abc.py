@@ -214,6 +214,21 @@ def pickup_length(song: Song) -> Fraction:
     return first
 
 
+def tempo_beat(melody: Melody) -> tuple[Fraction, int]:
+    """(beat in quarters, beats a minute) for a tempo mark: the meter's felt beat (half note in
+    2/2, dotted quarter in 6/8) when the tempo is a whole number of those beats, else quarters.
+    Readers take a mark back as that many beats, so it must give the quarter tempo exactly.
+
+    >>> from .music import parse_meter
+    >>> [tempo_beat(Melody((), meter=parse_meter(m), tempo=t)) for m, t in (("2/2", 224), ("6/8", 174), ("6/8", 100))]
+    [(Fraction(2, 1), 112), (Fraction(3, 2), 116), (Fraction(1, 1), 100)]
+    """
+    beat = quarter_fraction(melody.meter.beat_length)
+    if (melody.tempo / beat).denominator != 1:
+        beat = Fraction(1)
+    return beat, int(melody.tempo / beat)
+
+
 def song_to_abc(song: Song, *, x: int = 1) -> str:
     """The song as an ABC tune (one voice, chord symbols, `w:` lyrics), ending in a newline."""
     melody = song.melody
@@ -228,7 +243,8 @@ def song_to_abc(song: Song, *, x: int = 1) -> str:
     pieces = _pieces(melody, start, sorted(set(bar_lines) | set(chords)))
     title = " ".join(song.title.split()) or "Untitled"
     unit_text = "1/8" if unit == Fraction(1, 2) else "1/16"
-    lines = [f"X:{x}", f"T:{title}", f"M:{melody.meter}", f"L:{unit_text}", f"Q:1/4={melody.tempo}",
+    beat, beats = tempo_beat(melody)
+    lines = [f"X:{x}", f"T:{title}", f"M:{melody.meter}", f"L:{unit_text}", f"Q:{beat / 4}={beats}",
              f"K:{key.tonic}{_ABC_MODE[key.mode]}"]
     state = {"melisma": False, "held": False}
     carry = {"explicit": False}

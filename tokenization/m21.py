@@ -237,15 +237,13 @@ def _pickup(part, rest: float) -> None:
 
 
 def _tempo_mark(melody: Melody):
-    """The tempo mark shown above the staff, in the meter's felt beat (half note in 2/2, dotted
-    quarter in 6/8) when the tempo is a whole number of those beats, else in quarter notes:
-    music21 reads a mark back by its number, so it must give the quarter-note tempo exactly."""
+    """The tempo mark shown above the staff, in the beat abc.tempo_beat chooses (the ABC's Q: too)."""
     from music21 import duration, tempo
 
-    beat = melody.meter.beat_length
-    if (melody.tempo / beat) % 1:
-        beat = 1.0
-    mark = tempo.MetronomeMark(number=round(melody.tempo / beat), referent=duration.Duration(beat))
+    from .abc import tempo_beat
+
+    beat, number = tempo_beat(melody)
+    mark = tempo.MetronomeMark(number=number, referent=duration.Duration(float(beat)))
     mark.placement = "above"
     return mark
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from fractions import Fraction
 from importlib import resources
 
 from .errors import MusicValueError
@@ -26,7 +27,10 @@ class Style:
     name: str
     description: str
     meter: str
-    tempo: int
+    tempo: int  # quarter notes a minute (from beat_tempo beats of `beat`)
+    beat: str = "1/4"  # the note musicians count the tempo in: "1/2", "3/8" (a dotted quarter)
+    beat_tempo: int = 0  # the tempo as musicians count it: beats of `beat` a minute
+    label_tempo: int = field(default=0, repr=False)  # the corpus's quarter tempo for tunes without one
     parent: str | None = None
     aliases: tuple[str, ...] = field(default=(), repr=False)  # other names get_style accepts
     en: tuple[str, ...] = field(default=(), repr=False)  # chat words (a genre's words name the genre)
@@ -73,8 +77,19 @@ def _load() -> dict[str, list[dict]]:
         raise MusicValueError(f"cannot read {TABLE_FILE}: {err}") from err
 
 
+def _style(row: dict) -> dict:
+    """A [[style]] row with its tempo in quarter notes: the one place a musician's beat is converted."""
+    beat = row.get("beat", "1/4")
+    try:
+        quarters = Fraction(beat) * 4
+    except (ValueError, ZeroDivisionError) as err:
+        raise MusicValueError(f"{TABLE_FILE}: style {row.get('name')!r} has beat {beat!r}, not a note value like 3/8") from err
+    tempo = round(row["tempo"] * quarters)
+    return row | {"beat": beat, "beat_tempo": row["tempo"], "tempo": tempo, "label_tempo": row.get("label_tempo", tempo)}
+
+
 _TABLE = _load()
-STYLES: tuple[Style, ...] = _rows(Style, _TABLE["style"])
+STYLES: tuple[Style, ...] = _rows(Style, [_style(row) for row in _TABLE["style"]])
 STYLE_NAMES: tuple[str, ...] = tuple(s.name for s in STYLES)
 CHORD_STYLES: tuple[ChordStyle, ...] = _rows(ChordStyle, _TABLE["chord_style"])
 CHORD_STYLE_NAMES: tuple[str, ...] = tuple(s.name for s in CHORD_STYLES)
@@ -103,6 +118,20 @@ def get_style(name: str) -> Style:
     if found is None:
         raise MusicValueError(f"unknown style {name!r}; known styles: {', '.join(STYLE_NAMES)}")
     return found
+
+
+def model_tempo(style: str | None, tempo: int) -> int:
+    """The tempo to give the melody model's tempo control for a tune of `style` at `tempo`
+    (quarter bpm): the model learned the corpus's labels (label_tempo), so a style's usual tempo
+    maps to its label and other tempos keep their ratio to it.  A style it does not know: as is.
+
+    >>> model_tempo("irish-reel", 224), model_tempo("irish-reel", 258), model_tempo("bach-chorale", 80)
+    (112, 129, 80)
+    """
+    found = _BY_NAME.get(_ALIASES.get(style or "", style or ""))
+    if found is None or found.label_tempo == found.tempo:
+        return tempo
+    return max(1, round(tempo * found.label_tempo / found.tempo))
 
 
 def mood_of(word: str) -> Mood:

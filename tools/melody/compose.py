@@ -96,6 +96,7 @@ def _sample(runtime, request: MelodyRequest, *, seed: int, prefix: Melody | None
             keep_bars: int = 0, bars: int | None = None, count: int | None = None) -> list[Melody]:
     """`count` candidates (default: the request's) sampled together in one batch."""
     from ...finetune.decode.sampling import SamplingConfig, generate_melodies
+    from ...tokenization.styles import model_tempo
 
     spec = melody_spec(request, keep_bars=keep_bars, bars=bars)
     config = SamplingConfig(temperature=request.temperature, top_p=request.top_p)
@@ -103,7 +104,8 @@ def _sample(runtime, request: MelodyRequest, *, seed: int, prefix: Melody | None
     with runtime.session(adapter) as active:
         try:
             samples = generate_melodies(active.lean(), active.codec, spec, count=count or request.candidates,
-                                        style=request.style_token, tempo=request.tempo, seed=seed, config=config,
+                                        style=request.style_token, tempo=model_tempo(request.style, request.tempo),
+                                        seed=seed, config=config,
                                         prefix=prefix)  # active.lean(): the cached fast copy
         except (FinetuneError, TokenizationError) as err:
             raise ToolError(f"the model could not write this melody: {err}") from err
