@@ -10,6 +10,7 @@ import pytest
 
 from tunesmith.agent import batch as batch_module
 from tunesmith.agent.batch import EXIT_FAILED, EXIT_MODEL_UNAVAILABLE, EXIT_OK, folder_name, read_results, run_batch
+from tunesmith.agent.errors import AgentError
 from tunesmith.agent.session import Resources
 from tunesmith.tokenization.files import write_song
 
@@ -139,3 +140,46 @@ def test_a_melody_per_prompt_and_its_files(tmp_path: Path) -> None:
     assert good["findings"] and {"code", "severity", "message"} <= set(good["findings"][0])
     assert "none.mid" in rows["h2"]["error"] and not rows["h2"]["ok"]
 
+
+
+def test_folder_names_cannot_collide_or_take_the_results_name(tmp_path: Path) -> None:
+    import hashlib
+
+    old_collision = "a-b-" + hashlib.sha1(b"a b").hexdigest()[:6]  # the name "a b" used to get
+    ids = ["a b", old_collision, "results.jsonl", ".hidden", "..", "a1"]
+    names = [folder_name(i) for i in ids]
+    assert len(set(names)) == len(ids) and "results.jsonl" not in names
+    assert not any(n.startswith(".") for n in names)
+    (tmp_path / "tunes").mkdir()
+    write_song(down_tune(), tmp_path / "tunes", stem="down")
+    path = write_lines(tmp_path / "ids.jsonl", [{"id": i, "prompt": "export", "melody": "tunes/down.mid"}
+                                                for i in ids[:3]])
+    export = [("export_song", {"format": "abc"}), "Done."]
+    summary = run_batch(path, tmp_path / "out", model="scripted", resources=NO_MODEL,
+                        chat_model_factory=scripts(**{i: export for i in ids[:3]}))
+    assert (summary.ok, summary.failed) == (3, 0)
+    rows = read_results(tmp_path / "out" / "results.jsonl")
+    files = [f for r in rows for f in r["files"]]
+    assert len(files) == 9 == len(set(files)) and all((tmp_path / "out" / f).is_file() for f in files)
+    again = run_batch(path, tmp_path / "out", model="scripted", resources=NO_MODEL, chat_model_factory=scripts())
+    assert again.skipped == 3 and again.exit_code == EXIT_OK
+
+
+def test_links_inside_the_output_folder_are_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("mine")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / folder_name("p1")).symlink_to(outside, target_is_directory=True)
+    summary = run_batch(five_prompts(tmp_path), out, model="scripted", resources=NO_MODEL,
+                        chat_model_factory=scripts(**STYLE_SCRIPTS))
+    assert (summary.ok, summary.failed) == (4, 1) and "symbolic link" in summary.errors[0]
+    assert (outside / "keep.txt").read_text() == "mine" and len(list(outside.iterdir())) == 1
+    second = tmp_path / "second"
+    second.mkdir()
+    (second / "results.jsonl").symlink_to(outside / "stolen.jsonl")
+    with pytest.raises(AgentError, match="symbolic link"):
+        run_batch(five_prompts(tmp_path), second, model="scripted", resources=NO_MODEL,
+                  chat_model_factory=scripts(**STYLE_SCRIPTS))
+    assert not (outside / "stolen.jsonl").exists()

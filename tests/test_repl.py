@@ -192,3 +192,37 @@ def test_streamed_text_around_a_tool_call(tmp_path: Path) -> None:
     lines, _ = chat(tmp_path, ["slower", "/quit"], step, "Now 90 bpm.", write=out.append)
     assert "".join(out) == "Setting it.\nNow 90 bpm.\n"
     assert lines[1:] == ["→ set_style(tempo=90): Settings now: tempo 90 bpm (used by the next melody).", "bye"]
+
+
+def test_save_stays_in_the_output_folder_unless_forced(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere.json"
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "link.json").symlink_to(outside)
+    lines, _ = chat(tmp_path, ["/style tempo=90", f"/save {outside}", "/save ../up.json", "/save link.json",
+                               "/save sub/ok.json", f"/save --force {outside}", "/quit"])
+    assert lines[2] == (f"error: /save writes inside the output folder TMP/out; TMP/elsewhere.json is outside it. "
+                        f"To write there anyway: /save --force TMP/elsewhere.json")
+    assert lines[3].startswith("error: /save writes inside the output folder TMP/out; ../up.json is outside it.")
+    assert lines[4].startswith("error: /save writes inside the output folder") and "link.json" in lines[4]
+    assert lines[5:7] == ["saved 1 turn(s) to TMP/out/sub/ok.json", "saved 1 turn(s) to TMP/elsewhere.json"]
+    assert outside.is_file() and not (tmp_path / "up.json").exists()
+
+
+def test_resume_reports_a_damaged_turn(tmp_path: Path) -> None:
+    import sqlite3
+
+    from tunesmith.agent.session import open_session
+    from tunesmith.agent.store import SessionStore
+
+    db = tmp_path / "s.db"
+    session = new_session(model="scripted", out_dir=tmp_path / "out", resources=Resources(None),
+                          store=SessionStore(db), session_id="t1", chat_model=fakes.scripted("a", "b"))
+    lines = iter(["first", "second", "/quit"])
+    run_repl(session, read=lambda prompt: next(lines), echo=lambda text, style=None: None)
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE turns SET data = 'garbage' WHERE idx = 1")
+    out: list[str] = []
+    resumed = open_session(SessionStore(db), "t1", resources=Resources(None))
+    run_repl(resumed, read=lambda prompt: "/quit", echo=lambda text, style=None: out.append(text))
+    assert out[1].startswith("stored turn 1 is damaged and was skipped (JSONDecodeError: ")
+    assert out[2] == "resumed with 1 turn(s); the song: nothing set yet"

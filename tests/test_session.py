@@ -139,3 +139,70 @@ def test_ctrl_c_while_a_tool_runs_undoes_it(tmp_path, monkeypatch) -> None:
         timer.join()
         signal.signal(signal.SIGINT, before)
     assert session.state == SongState() and session.turns == []
+
+
+def test_two_processes_on_one_session_both_keep_their_turns(tmp_path) -> None:
+    """Two `chat -c` resume the same session (each its own connection); both turns are stored."""
+    db = tmp_path / "sessions.db"
+    first = make(tmp_path, fakes.scripted("one"), store=SessionStore(db), session_id="s")
+    respond(first, "start")
+    a = open_session(SessionStore(db), "s", resources=NO_MODEL, chat_model=fakes.scripted("from a"))
+    b = open_session(SessionStore(db), "s", resources=NO_MODEL, chat_model=fakes.scripted("from b"))
+    assert a.index == b.index == 2
+    turn_a, turn_b = respond(a, "a says"), respond(b, "b says")
+    assert (turn_a.index, turn_b.index) == (2, 3)  # b's planned index was taken: it gets the next one
+    resumed = open_session(SessionStore(db), "s", resources=NO_MODEL)
+    assert [t.text for t in resumed.turns] == ["start", "a says", "b says"] and resumed.index == 4
+    assert [t.index for t in resumed.turns] == [1, 2, 3]
+
+
+def test_schema_is_made_once_under_concurrent_first_use(tmp_path) -> None:
+    import threading
+
+    db, errors = tmp_path / "fresh.db", []
+
+    def open_one() -> None:
+        try:
+            SessionStore(db).create_session(f"s{threading.get_ident()}", model="m", out_dir=tmp_path)
+        except Exception as err:  # noqa: BLE001 - collected for the assertion
+            errors.append(err)
+
+    threads = [threading.Thread(target=open_one) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(SessionStore(db).list_sessions()) == 8
+    import sqlite3
+
+    with sqlite3.connect(db) as con:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("damage", ["{not json", '{"index": 2}', '["a list"]',
+                                    '{"index": 2, "kind": "chat", "text": "x", "reply": "y", "tool_calls": [], '
+                                    '"state": {"song": {"melody": "garbage"}}, "messages": []}'])
+def test_a_damaged_turn_is_reported_and_skipped(tmp_path, damage: str) -> None:
+    import sqlite3
+
+    db = tmp_path / "sessions.db"
+    model = fakes.scripted(("set_style", {"tempo": 90}), "one", "two", ("set_style", {"tempo": 70}), "three")
+    session = make(tmp_path, model, store=SessionStore(db), session_id="s")
+    for text in ("first", "second", "third"):
+        respond(session, text)
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE turns SET data = ? WHERE idx = 2", (damage,))
+    resumed = open_session(SessionStore(db), "s", resources=NO_MODEL)
+    assert [t.text for t in resumed.turns] == ["first", "third"] and resumed.state.tempo == 70
+    assert len(resumed.damaged) == 1 and resumed.damaged[0].startswith("stored turn 2 is damaged and was skipped (")
+    assert resumed.index == 4
+
+
+def test_undo_is_one_statement_and_says_which_turn(tmp_path) -> None:
+    store = SessionStore(tmp_path / "s.db")
+    store.create_session("s", model="m", out_dir=tmp_path)
+    for index in (1, 2):
+        assert store.add_turn("s", index=index, kind="chat", text=f"t{index}", reply="", data={}, files=[]) == index
+    assert (store.undo_last("s"), store.undo_last("s"), store.undo_last("s")) == (2, 1, None)
+    assert store.add_turn("s", index=1, kind="chat", text="t3", reply="", data={}, files=[]) == 3
