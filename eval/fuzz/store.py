@@ -60,7 +60,7 @@ def _rows(db: Path, sql: str) -> list[tuple]:
             return []
 
 
-def first_runs(*, source: Path, rounds: int, timeout: float) -> dict:
+def first_runs(*, source: Path | None, rounds: int, timeout: float) -> dict:
     """Two `run`s at once on a fresh home, `rounds` times."""
     failed, kinds = [], []
     for number in range(rounds):
@@ -81,7 +81,7 @@ def first_runs(*, source: Path, rounds: int, timeout: float) -> dict:
             "hangs": kinds.count("hang"), "failures": failed[:5]}
 
 
-def chat_continue(*, source: Path, rounds: int, timeout: float) -> dict:
+def chat_continue(*, source: Path | None, rounds: int, timeout: float) -> dict:
     """One session; each round two `chat -c` at once, each saying one line; every line must be stored."""
     work = Path(tempfile.mkdtemp(prefix="store-chat-"))
     env = environment(home=work / "home", source=source)
@@ -115,7 +115,7 @@ DAMAGE = {
 }
 
 
-def damage(*, source: Path, timeout: float) -> dict:
+def damage(*, source: Path | None, timeout: float) -> dict:
     """Three turns stored, the middle one damaged in each way; `chat -c` must resume the other two."""
     found = {}
     for name, blob in DAMAGE.items():
