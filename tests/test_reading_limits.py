@@ -97,3 +97,10 @@ def test_a_long_tune_with_a_short_pickup_signature_is_not_counted_in_pickup_bars
     (tmp_path / "pickup.mid").write_bytes(_midi([pickup, b"\x00\x90\x3e\x40" + _vlq(240) + b"\x80\x3e\x40",
                                                  rest.replace(_vlq(240), b"\x00", 1), *notes]))
     assert read_song(tmp_path / "pickup.mid").melody.notes
+
+
+def test_crowded_abc_bars_and_humdrum_meters(tmp_path: Path) -> None:
+    (tmp_path / "crowded.abc").write_text("X:1\nM:4/4\nL:1/8\nK:G\n" + "G" * 2000 + "|\n")
+    _refused(tmp_path / "crowded.abc", "a bar of 2000 notes, more than the limit of 256")
+    (tmp_path / "meter.krn").write_text("**kern\n*M1000/1\n4c\n*-\n")
+    _refused(tmp_path / "meter.krn", "meter 1000/1")

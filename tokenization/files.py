@@ -21,8 +21,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from .errors import MusicFileError, MusicValueError
-from .limits import MAX_BARS, MAX_BYTES, MAX_NOTES, MAX_UNPACKED_BYTES, check_abc, check_musicxml, read_bounded, \
-    regular_file, size_text
+from .limits import (MAX_BARS, MAX_BYTES, MAX_NOTES, MAX_UNPACKED_BYTES, check_abc, check_humdrum, check_musicxml,
+                     read_bounded, regular_file, size_text)
 from .music import Song
 
 log = logging.getLogger(__name__)
@@ -246,7 +246,9 @@ def read_song(path: str | Path, *, max_bytes: int = MAX_BYTES, max_notes: int = 
         check_musicxml(name, text)
         stream = _parse(text, fmt="musicxml", name=name)
     else:
-        stream = _parse(_text(data, name, "a Humdrum file"), fmt="humdrum", name=name)
+        text = _text(data, name, "a Humdrum file")
+        check_humdrum(name, text)
+        stream = _parse(text, fmt="humdrum", name=name)
     return _to_song(stream, name=name, title=None, max_notes=max_notes)
 
 

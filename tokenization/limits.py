@@ -25,6 +25,7 @@ MAX_BARS = 256                 # bars of the melody (also Melody's own limit)
 MAX_QUARTERS = MAX_BARS * 8    # time span in quarter notes: 256 bars of 8/4
 MAX_BEATS = 32                 # a meter's numerator (12/8, 7/4 and 32/32 are fine; 1000/1 is not)
 METER_UNITS = (1, 2, 4, 8, 16, 32, 64)  # a meter's denominator
+MAX_BAR_NOTES = 256            # notes (grace notes too) in one written bar; real tunes have at most ~32
 
 
 def regular_file(path: Path) -> None:
@@ -85,10 +86,25 @@ def check_abc(name: str, text: str) -> None:
         check_meter(name, beats, int(match.group(2)))
     body = "\n".join(line for line in text.splitlines()
                      if not re.match(r"^\s*([A-Za-z]:|%)", line))  # header, w: lyrics and comments out
+    body = re.sub(r"%.*", "", body)
     body = re.sub(r'"[^"\n]*"', "", body)  # chord symbols and annotations may hold bar-like text
-    bars = len(_ABC_BAR.findall(body))
+    body = re.sub(r"![^!\n]*!|\+[^+\n]*\+|\[[A-Za-z]:[^\]\n]*\]", "", body)  # decorations, inline fields
+    written = _ABC_BAR.split(body)
+    bars = len(written) - 1
     if bars > MAX_BARS + 1:
         raise MusicFileError(f"{name} has {bars} bars, more than the limit of {MAX_BARS} bars")
+    crowded = max((len(re.findall(r"[A-Ga-g]", bar)) for bar in written), default=0)
+    if crowded > MAX_BAR_NOTES:
+        raise MusicFileError(f"{name} has a bar of {crowded} notes, more than the limit of {MAX_BAR_NOTES}")
+    total = len(re.findall(r"[A-Ga-g]", body))
+    if total > MAX_NOTES:
+        raise MusicFileError(f"{name} has {total} notes, more than the limit of {MAX_NOTES}")
+
+
+def check_humdrum(name: str, text: str) -> None:
+    """The meters of a Humdrum file (`*M1000/1` sends music21 into minutes of work)."""
+    for beats, unit in re.findall(r"\*M(\d+)/(\d+)", text):
+        check_meter(name, int(beats), int(unit))
 
 
 def check_musicxml(name: str, text: str) -> None:
