@@ -107,9 +107,11 @@ def check_text(option: str, value: str | None, *, empty_ok: bool = False) -> str
     return value
 
 
-def check_key(key: str | None, *, mode: str | None = None) -> None:
+def check_key(key: str | None, *, mode: str | None = None, label: str = "--key", mode_label: str = "--mode") -> None:
     """A key written the strict way, agreeing with --mode: 'DM', '' and a key that names another
-    mode than --mode are refused here, before the lenient parser reads them.
+    mode than --mode are refused here, before the lenient parser reads them (tokenization/pitch.py
+    lowercases the mode word, so 'DM' would become D minor).  `label`: how the message names the key
+    (a tool call's "key" is checked the same way, without the command line's text rules).
 
     >>> check_key("D minor"); check_key("F#m", mode="minor"); check_key("D", mode="dorian")
     >>> check_key("DM")
@@ -121,19 +123,22 @@ def check_key(key: str | None, *, mode: str | None = None) -> None:
     """
     if key is None:
         return
-    check_text("key", key)
+    if label == "--key":
+        check_text("key", key)
     from ..tokenization.errors import MusicValueError
     from ..tokenization.pitch import parse_key
 
     if _KEY_CASE_M.fullmatch(key):
         letter = key.strip()[:-1].strip()
-        raise AgentError(f"--key {key!r} is ambiguous: write '{letter} major' or '{letter} minor' ({letter}m); "
+        raise AgentError(f"{label} {key!r} is ambiguous: write '{letter} major' or '{letter} minor' ({letter}m); "
                          "a capital M is read as neither")
     try:
         parsed = parse_key(key)
         named = parse_key(key, mode="dorian").mode == parse_key(key, mode="mixolydian").mode  # the text names a mode
     except MusicValueError as err:
+        if label != "--key":  # a tool call: the action reports an unknown key in its own words
+            return
         raise AgentError(str(err)) from None
     wanted = (mode or "").strip().lower()
     if named and wanted and wanted != parsed.mode:
-        raise AgentError(f"--key {key!r} says {parsed.mode} but --mode says {wanted}: give the mode once")
+        raise AgentError(f"{label} {key!r} says {parsed.mode} but {mode_label} says {wanted}: give the mode once")

@@ -92,11 +92,25 @@ def checked_args(name: str, schema: Any, args: Mapping[str, Any] | None) -> dict
     from ..tools.errors import ToolError
 
     try:
-        return schema(**(args or {})).model_dump(exclude_none=True)
+        values = schema(**(args or {})).model_dump(exclude_none=True)
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "arguments"
         raise ToolError(f"{name}: {where}: {first['msg']}") from None
+    return key_checked(name, values)
+
+
+def key_checked(name: str, values: dict[str, Any]) -> dict[str, Any]:
+    """`values` when their key is strict ('DM' is refused) and agrees with their mode; else a ToolError."""
+    from ..tools.errors import ToolError
+    from .edge import check_key
+
+    if isinstance(values.get("key"), str) and values["key"].strip():
+        try:
+            check_key(values["key"], mode=values.get("mode"), label="key", mode_label="mode")
+        except TunesmithError as err:
+            raise ToolError(f"{name} failed: {err}") from None
+    return values
 
 
 def call_tool(session, name: str, args: dict[str, Any] | None = None, *, table: Mapping | None = None) -> CallOutcome:
@@ -150,8 +164,9 @@ def build_tools(session, *, table: Mapping | None = None, of: Contract | None = 
 
         def run(**values: Any) -> Result:
             try:
-                return _guarded(session, name, table[name][0], {k: v for k, v in values.items() if v is not None})
-            except _ToolFailed as err:
+                given = key_checked(name, {k: v for k, v in values.items() if v is not None})
+                return _guarded(session, name, table[name][0], given)
+            except (_ToolFailed, TunesmithError) as err:
                 raise ToolException(str(err)) from err
 
         return StructuredTool.from_function(run, name=name, description=describe_tool(name, styles=styles, of=of),

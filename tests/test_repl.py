@@ -87,7 +87,8 @@ def test_ctrl_c_cancels_the_turn_and_keeps_the_session(tmp_path: Path) -> None:
 
 def test_errors_are_shown_and_the_chat_goes_on(tmp_path: Path) -> None:
     lines, session = chat(tmp_path, ["/model", "/model gpt4", "/model embedded", "/model ollama:qwen3@http://127.0.0.1:9",
-                                     "/style key='H major'", "/load", "/load nowhere.mid", "hello", "/q"],
+                                     "/style key='H major'", "/load", "/load nowhere.mid", "hello", "/style key=DM",
+                                     "/style key='D major' mode=minor", "/q"],
                           "Hello!")
     assert lines[1:3] == ["model: scripted",
                           "error: unknown model 'gpt4': use embedded, ollama:NAME, ollama:NAME@http://host:port, "
@@ -97,6 +98,9 @@ def test_errors_are_shown_and_the_chat_goes_on(tmp_path: Path) -> None:
     assert lines[5].startswith("set_style failed: unknown key 'H major'")
     assert lines[6].startswith("usage: /load FILE") and lines[7].startswith("error: ") and "nowhere.mid" in lines[7]
     assert lines[8] == "error: cannot reach the chat model at http://127.0.0.1:9 (qwen3): is the server running?"
+    assert lines[9] == ("set_style failed: key 'DM' is ambiguous: write 'D major' or 'D minor' (Dm); "
+                        "a capital M is read as neither")
+    assert lines[10] == "set_style failed: key 'D major' says major but mode says minor: give the mode once"
 
 
 def test_streamed_reply(tmp_path: Path) -> None:

@@ -206,3 +206,13 @@ def test_undo_is_one_statement_and_says_which_turn(tmp_path) -> None:
         assert store.add_turn("s", index=index, kind="chat", text=f"t{index}", reply="", data={}, files=[]) == index
     assert (store.undo_last("s"), store.undo_last("s"), store.undo_last("s")) == (2, 1, None)
     assert store.add_turn("s", index=1, kind="chat", text="t3", reply="", data={}, files=[]) == 3
+
+
+def test_a_chat_tool_call_with_an_ambiguous_key_fails_cleanly(tmp_path) -> None:
+    model = fakes.scripted(("set_style", {"key": "DM"}), "Which one?", ("set_style", {"key": "D", "mode": "minor"}), "ok")
+    session = make(tmp_path, model)
+    turn = respond(session, "in DM")
+    assert not turn.tool_calls[0].ok and "key 'DM' is ambiguous" in turn.tool_calls[0].content
+    assert session.state.key is None
+    respond(session, "D minor then")
+    assert session.state.key == KeySpec("D", "minor")
