@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from ..prompts.errors import TunesmithError
+from .edge import text_limit
 from .errors import AgentError
 from .models import ModelUnavailableError
 from .session import Resources, Session, Turn, command_turn, new_session, respond
@@ -98,6 +99,11 @@ def _parse_line(text: str, number: int, base: Path) -> BatchItem:
             raise AgentError("messages has no user message")
     else:
         raise AgentError("no prompt (a non-empty string) or messages (a list)")
+    longest = max(len(text) for _, text in messages)
+    if longest > text_limit("prompt"):
+        raise AgentError(f"a prompt is {longest} characters long; at most {text_limit('prompt')}")
+    if len(str(item_id)) > text_limit("default"):
+        raise AgentError(f"the id is {len(str(item_id))} characters long; at most {text_limit('default')}")
     melody = data.get("melody")
     if melody is not None and (not isinstance(melody, str) or not melody.strip()):
         raise AgentError("melody must be a file path")

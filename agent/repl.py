@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..prompts.errors import TunesmithError
+from .edge import text_limit
 from .errors import AgentError
 from .session import Session, ToolCall, Turn, command_turn, respond
 from ..tools.actions.state import describe, with_song
@@ -111,6 +112,9 @@ def run_repl(session: Session, *, read: Callable[[str], str] = input, echo: Echo
             if run_command(session, line, echo=echo, play=play) is QUIT:
                 echo("bye")
                 return
+            continue
+        if len(line) > text_limit("prompt"):
+            echo(f"error: a message is at most {text_limit('prompt')} characters; this one has {len(line)}", style="red")
             continue
         chat_turn(session, line, echo=echo, write=write)
 

@@ -183,3 +183,13 @@ def test_links_inside_the_output_folder_are_not_followed(tmp_path: Path) -> None
         run_batch(five_prompts(tmp_path), second, model="scripted", resources=NO_MODEL,
                   chat_model_factory=scripts(**STYLE_SCRIPTS))
     assert not (outside / "stolen.jsonl").exists()
+
+
+def test_overlong_prompts_and_ids_are_malformed_lines(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "long.jsonl", [{"id": "p1", "prompt": "x" * 4001}, {"id": "i" * 101, "prompt": "hi"},
+                                                 {"id": "p3", "prompt": "tempo 83"}])
+    summary = run_batch(path, tmp_path / "out", model="scripted", resources=NO_MODEL,
+                        chat_model_factory=scripts(p3=[("set_style", {"tempo": 83}), "ok"]))
+    assert (summary.ok, summary.malformed) == (1, 2)
+    assert "a prompt is 4001 characters long; at most 4000" in summary.errors[0]
+    assert "the id is 101 characters long; at most 100" in summary.errors[1]

@@ -230,3 +230,8 @@ def test_resume_reports_a_damaged_turn(tmp_path: Path) -> None:
     run_repl(resumed, read=lambda prompt: "/quit", echo=lambda text, style=None: out.append(text))
     assert out[1].startswith("stored turn 1 is damaged and was skipped (JSONDecodeError: ")
     assert out[2] == "resumed with 1 turn(s); the song: nothing set yet"
+
+
+def test_an_overlong_message_is_refused(tmp_path: Path) -> None:
+    lines, session = chat(tmp_path, ["x" * 4001, "/quit"])
+    assert lines[1] == "error: a message is at most 4000 characters; this one has 4001" and not session.turns
