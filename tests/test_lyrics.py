@@ -246,7 +246,7 @@ def test_cli_writes_files(tmp_path):
     run = CliRunner().invoke(app, ["lyrics", str(source), "--theme", "the sea", "--seed", "4", "--out", str(out),
                                    "--drafter", "rules"])  # the model drafter: tests/test_lyrics_model.py
     assert run.exit_code == 0, run.output
-    assert "Lyrics:" in run.output and "wrote abc" in run.output and "drafter: lexicon" in run.output
+    assert "Lyrics:" in run.output and "wrote abc" in run.output and "drafter: rules" in run.output
     abc = next(out.glob("*.abc")).read_text()
     assert "w:" in abc
 
@@ -310,3 +310,25 @@ def test_each_drafted_line_sees_the_line_before():
     drafter = Recording(["Morning on the sea"])
     result = write_lyrics(melody, theme="x", rhyme="X", seed=1, drafter=drafter)
     assert len(result.lines) == 2 and drafter.previous == ["", "Morning on the sea"]
+
+
+def test_a_very_long_melody_gets_lyrics_for_its_first_lines_and_says_so(monkeypatch) -> None:
+    from tunesmith.tools.lyrics import write
+
+    monkeypatch.setattr(write, "MAX_LINES", 3)
+    pitches = [60, 62, 64, 65, 67, 65, 64, 62]
+    notes = tuple(Note(pitches[i % 8], i * 1.0 if i % 4 else i * 1.0, 1.0 if i % 4 != 3 else 1.0) for i in range(48))
+    melody = Melody(notes=notes, meter=Meter(4, 4), key=KeySpec("C"), bars=12)
+    seen = []
+
+    class Counting(LexiconDrafter):
+        def draft_line(self, **kwargs):
+            seen.append(len(kwargs["verse"]))
+            return super().draft_line(**kwargs)
+
+    result = write_lyrics(melody, theme="home", seed=1, drafter=Counting(), rhyme="XXXX")
+    assert len(result.lines) == 3 and len(result.phrases) == 3
+    assert any("lyrics were written for the first 3" in w and "the rest has no words" in w for w in result.warnings)
+    worded = [n for n in result.song.melody.notes if n.lyric is not None]
+    assert worded and max(n.onset for n in worded) < 12 * 4 * 0.75  # the last phrases stay wordless
+    assert max(seen) <= write.VERSE_CONTEXT

@@ -49,7 +49,7 @@ class PoetryDrafter:
     """Mandarin lines, one character per note, from a character-bigram model of `segments`."""
 
     segments: list[str] | None = None
-    name: str = "classical-poetry bigrams (non-neural placeholder)"
+    name: str = "rules (classical-poetry character bigrams)"
     candidates: int = 6
     beam: int = 48
     _model: dict = field(default_factory=dict, repr=False)

@@ -81,9 +81,9 @@ class _Word:
 
 @dataclass
 class LexiconDrafter:
-    """English lines from a themed word table and a phrase grammar (no model: a placeholder)."""
+    """English lines from a themed word table and a phrase grammar (`--drafter rules`: no model)."""
 
-    name: str = "lexicon (non-neural placeholder)"
+    name: str = "rules (themed word lists, a phrase grammar)"
     candidates: int = 6
     node_limit: int = 3000
     _cache: dict = field(default_factory=dict, repr=False)

@@ -27,6 +27,8 @@ from .slots import Phrase, melody_phrases
 
 LANGS = ("en", "zh")
 MAX_RESTARTS = 3
+MAX_LINES = 64      # lines one lyric drafts (four long verses); a longer melody's later phrases stay wordless
+VERSE_CONTEXT = 8   # earlier lines a drafter reads: a stanza, so a long lyric's prompts do not grow without end
 
 
 def scheme_groups(rhyme: str, lines: int) -> list[str | None]:
@@ -151,7 +153,13 @@ def write_lyrics(melody_or_song: Melody | Song, *, theme: str, lang: str = "en",
     if lang not in LANGS:
         raise ToolError(f"language {lang!r} is not supported; use en (English) or zh (Mandarin)")
     song = melody_or_song if isinstance(melody_or_song, Song) else Song(melody=melody_or_song)
-    phrases = melody_phrases(song.melody, melisma=melisma, max_syllables=max_syllables)
+    every = melody_phrases(song.melody, melisma=melisma, max_syllables=max_syllables)
+    phrases, notes = every[:MAX_LINES], []
+    if len(every) > MAX_LINES:
+        last = song.melody.notes[phrases[-1].slots[-1].notes[-1]]
+        bar = int(last.onset // song.melody.bar_length) + 1
+        notes.append(f"the melody has {len(every)} phrases: lyrics were written for the first {MAX_LINES} "
+                     f"(to bar {bar}); the rest has no words")
     groups = scheme_groups(rhyme, len(phrases))
     seed = random.Random().randrange(1 << 31) if seed is None else int(seed)
     drafter = drafter or _default_drafter(lang)
@@ -171,7 +179,8 @@ def write_lyrics(melody_or_song: Melody | Song, *, theme: str, lang: str = "en",
                                            stress_pattern=phrase.stress_pattern(), rhyme_with=rhyme_with,
                                            lang=lang, seed=line_seed % (1 << 63), contour=phrase.contour(),
                                            previous=lines[i - 1].text if i and lines[i - 1] else "",
-                                           verse=tuple(line.text for line in lines[:i] if line is not None))
+                                           verse=tuple(line.text for line in lines[max(0, i - VERSE_CONTEXT):i]
+                                                       if line is not None))
             except ValueError as err:
                 raise ToolError(f"the drafter {getattr(drafter, 'name', '?')} failed: {err}") from err
             drafts += 1
@@ -197,4 +206,4 @@ def write_lyrics(melody_or_song: Melody | Song, *, theme: str, lang: str = "en",
     return LyricsResult(song=replace(song, melody=melody), phrases=phrases, lines=tuple(done), lang=lang,
                         theme=theme, rhyme=rhyme, seed=seed, drafter=getattr(drafter, "name", type(drafter).__name__),
                         drafts=drafts, seconds=time.perf_counter() - started,
-                        warnings=tuple(_theme_warnings(theme, lang, drafter)))
+                        warnings=tuple(notes + _theme_warnings(theme, lang, drafter)))
