@@ -2,11 +2,15 @@
 bands, style recognisability, and end-to-end speed.
 
     python -m tunesmith.eval.eval_melody --per-style 50 --out eval/results/melody.json
+    python -m tunesmith.eval.eval_melody --per-style 10 --baseline --out eval/results/melody_guard.json
 
 Every number in the README's melody section comes from this script.  Requested keys are
 drawn with a fixed seed (70% major, 30% minor over all 12 tonics); realism compares the
 per-style mean of each metric with the real held-out band [p10, p90] and with the
-shuffled-pitch control of the same style, both cut to the same number of bars.
+shuffled-pitch control of the same style, both cut to the same number of bars.  Degenerate lines
+(tools/theory/melody.check_monotony: two notes see-sawing for two bars, one rhythm value throughout)
+are counted per style against the same real windows; `--baseline` also generates every melody with
+that guard switched off (the ranking before issue 16) in the same run, for a before/after.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ import argparse
 import json
 import random
 import statistics
+import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +42,8 @@ from .metrics import melody_metrics
 STYLES = ("german-folk", "chinese-han", "lorraine-folk", "luxembourg-folk", "irish-reel", "irish-jig",
           "irish-hornpipe", "irish-air", "scottish-strathspey", "bach-chorale")
 REALISM = ("step_ratio", "mean_abs_interval", "interval_4gram_repeat_share", "ends_on_tonic", "in_key_ratio",
-           "pitch_class_entropy", "key_clarity")
+           "pitch_class_entropy", "key_clarity", "rhythm_value_entropy", "distinct_pitches_per_bar", "two_pitch_run_bars")
+SHARES = ("degenerate",)  # 0/1 per melody: compared as shares, not bands
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -105,7 +112,7 @@ def window_reference(corpus: Path, *, bars: int, seed: int = 0) -> dict[str, dic
         values[label]["real"].append(melody_metrics(window))
         values[label]["shuffled"].append(melody_metrics(shuffled_pitches(window, rng)))
     return {
-        style: {variant: {metric: band_stats(m[metric] for m in rows) for metric in REALISM}
+        style: {variant: {metric: band_stats(m[metric] for m in rows) for metric in REALISM + SHARES}
                 for variant, rows in groups.items()} | {"n": len(groups["real"])}
         for style, groups in values.items()
     }
@@ -120,6 +127,9 @@ def realism(rows: list[dict[str, Any]], reference: dict[str, Any]) -> dict[str, 
         if not got or band is None:
             continue
         table[style] = {"n_real": band["n"]}
+        for metric in SHARES:
+            table[style][metric] = {"generated": round(statistics.fmean(m[metric] for m in got), 3),
+                                    "real_mean": band["real"][metric]["mean"]}
         for metric in REALISM:
             mean = statistics.fmean(m[metric] for m in got)
             real, shuffled = band["real"][metric], band["shuffled"][metric]
@@ -169,6 +179,29 @@ def style_recognition(rows: list[dict[str, Any]], corpus: Path) -> dict[str, Any
     }
 
 
+@contextmanager
+def guard_off():
+    """The ranking without the degenerate-line guard (as before issue 16): the theory checks
+    report no monotony findings, so nothing ranks lower or counts as a warning for it."""
+    from ..tools.theory import check
+
+    saved = check.check_monotony
+    check.check_monotony = lambda melody: []
+    try:
+        yield
+    finally:
+        check.check_monotony = saved
+
+
+def degenerate_shares(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per style and overall: the share of generated melodies with a degenerate line."""
+    got = [r for r in rows if r.get("metrics")]
+    per_style = {style: round(statistics.fmean(r["metrics"]["degenerate"] for r in mine), 3)
+                 for style in STYLES if (mine := [r for r in got if r["style"] == style])}
+    return {"all": round(statistics.fmean(r["metrics"]["degenerate"] for r in got), 3) if got else None,
+            "per_style": per_style}
+
+
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     ok = [r for r in rows if r.get("valid")]
     eight = sorted(r["seconds"] for r in rows if r.get("valid"))
@@ -202,27 +235,47 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--corpus", type=Path, default=ROOT / "data" / "corpus")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / "melody.json")
+    parser.add_argument("--baseline", action="store_true",
+                        help="also generate every melody without the degenerate-line guard (before/after in one run)")
     args = parser.parse_args(argv)
     from tqdm import tqdm
 
     runtime = load_runtime(args.checkpoint, threads=args.threads)
-    with tqdm(total=args.per_style * len(STYLES), desc="generating", unit="melody") as bar:
-        rows = generate_set(runtime, per_style=args.per_style, bars=args.bars, seed=args.seed,
-                            progress=lambda: bar.update(1))
-    report = {
+    reference = window_reference(args.corpus, bars=args.bars)
+
+    def generate(label: str) -> list[dict[str, Any]]:
+        with tqdm(total=args.per_style * len(STYLES), desc=label, unit="melody") as bar:
+            return generate_set(runtime, per_style=args.per_style, bars=args.bars, seed=args.seed,
+                                progress=lambda: bar.update(1))
+
+    def measured(rows: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"summary": summarise(rows), "degenerate": degenerate_shares(rows), "realism": realism(rows, reference),
+                "style_recognition": style_recognition(rows, args.corpus)}
+
+    report: dict[str, Any] = {
         "generated": time.strftime("%Y-%m-%d %H:%M"), "checkpoint": str(args.checkpoint),
-        "manifest_steps": runtime.manifest.get("steps"), "summary": summarise(rows),
-        "realism": realism(rows, window_reference(args.corpus, bars=args.bars)),
-        "style_recognition": style_recognition(rows, args.corpus),
-        "failures": [r["error"] for r in rows if "error" in r][:20],
+        "command": "python -m tunesmith.eval.eval_melody " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "manifest_steps": runtime.manifest.get("steps"),
+        "real_degenerate": {style: band["real"]["degenerate"]["mean"] for style, band in reference.items()},
     }
+    if args.baseline:
+        with guard_off():
+            report["baseline"] = measured(generate("without the guard"))
+    rows = generate("generating")
+    report.update(measured(rows), failures=[r["error"] for r in rows if "error" in r][:20])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    for label in ("baseline", None):
+        part = report.get(label) if label else report
+        if part:
+            print(label or "with the guard", "degenerate:", json.dumps(part["degenerate"]),
+                  "validity:", part["summary"]["validity"], "p50 s:", part["summary"]["seconds_p50"])
+    print("real degenerate:", json.dumps(report["real_degenerate"]))
     print(json.dumps(report["summary"], indent=1))
     print(json.dumps(report["style_recognition"], indent=1))
     for style, metrics in report["realism"].items():
         cells = ", ".join(f"{m}={v['generated']} [{v['real_p10']}-{v['real_p90']}] shuf={v['shuffled_mean']}"
-                          for m, v in metrics.items() if m != "n_real")
+                          for m, v in metrics.items() if m in REALISM)
         print(f"{style}: {cells}")
 
 

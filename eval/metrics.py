@@ -19,6 +19,7 @@ from ..tokenization.errors import MusicValueError
 from ..tokenization.music import KeySpec, Melody
 from ..tokenization.pitch import LEADING_TONE, RAISED_SIXTH, SCALE_STEPS, parallel_mode, scale_pitch_classes
 from ..tools.theory.key import KeyEstimate, key_estimate
+from ..tools.theory.melody import check_monotony, rhythm_values, two_pitch_run
 
 _NAN = float("nan")
 
@@ -206,6 +207,30 @@ def _fold(pitch: int) -> int:
     return pitch
 
 
+def rhythm_value_entropy(melody: Melody) -> float:
+    """Entropy in bits of the note durations (the held final note left out): 0 for one rhythm
+    value throughout, 1 for two values used equally (issue 16's degenerate-rhythm measure).
+
+    >>> from tunesmith.tokenization.music import Note
+    >>> rhythm_value_entropy(Melody(notes=(Note(60, 0, 1), Note(62, 1, 1), Note(64, 2, 0.5), Note(65, 2.5, 0.5), Note(67, 3, 1))))
+    1.0
+    """
+    return _entropy(rhythm_values(melody).values())
+
+
+def distinct_pitches_per_bar(melody: Melody) -> float:
+    """Mean number of different pitches starting in a bar, over the bars where notes start.
+
+    >>> from tunesmith.tokenization.music import Note
+    >>> distinct_pitches_per_bar(Melody(notes=(Note(60, 0, 1), Note(62, 1, 1), Note(60, 2, 2), Note(64, 4, 4)), bars=2))
+    1.5
+    """
+    bars: dict[int, set[int]] = {}
+    for note in melody.notes:
+        bars.setdefault(melody.bar_of(note.onset), set()).add(note.pitch)
+    return float(np.mean([len(p) for p in bars.values()])) if bars else _NAN
+
+
 def duration_histogram(melody: Melody) -> dict[str, float]:
     """Share of notes per duration, in multiples of the piece's shortest duration (keys like '1', '1.5')."""
     if not melody.notes:
@@ -265,6 +290,10 @@ def melody_metrics(melody: Melody, *, requested: KeySpec | None = None) -> dict[
         "bar_repetition_transposed": bar_repetition(melody, transposed=True),
         "interval_4gram_repeat_share": ngram_repeat_share(melody, n=4),
         "ends_on_tonic": float(pitches[-1] % 12 == key.key.pitch_class),
+        "rhythm_value_entropy": rhythm_value_entropy(melody),
+        "distinct_pitches_per_bar": distinct_pitches_per_bar(melody),
+        "two_pitch_run_bars": two_pitch_run(melody)[0],
+        "degenerate": float(bool(check_monotony(melody))),  # the ranking's guard (tools/theory/melody)
     }
     if requested is not None:
         metrics.update(key_adherence(key.key, requested))

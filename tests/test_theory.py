@@ -30,7 +30,7 @@ def mel(pitches, durations=None, *, key="C", meter=(4, 4), start=0.0, bars=0) ->
 
 
 C_SCALE = [60, 62, 64, 65, 67, 69, 71, 72, 71, 69, 67, 65, 64, 62, 60]
-C_SCALE_DUR = [1.0] * 14 + [2.0]
+C_SCALE_DUR = [1.5, 0.5] + [1.0] * 12 + [2.0]  # two rhythm values: not "one rhythm throughout"
 
 
 def codes(findings, severity=None):
@@ -51,6 +51,26 @@ def test_c_major_scale_is_clean():
     assert set(report.codes()) == {"key_match", "range_span", "ends_on_tonic"}
     tonic = next(f for f in report.findings if f.code == "ends_on_tonic")
     assert tonic.bars == (4,)
+
+
+def test_two_note_see_saw_and_one_rhythm_are_degenerate():
+    see_saw = mel([69, 71] * 8 + [62, 64, 66, 67, 69, 71, 73, 74, 73, 71, 69, 67, 66, 64, 62, 62],
+                  [0.5] * 16 + [0.5, 0.5, 1.0] * 5 + [1.0], key="D")  # 2 bars of A-B-A-B, then a varied line
+    report = check_melody(see_saw)
+    run = next(f for f in report.findings if f.code == "two_note_run")
+    assert (run.severity, run.bars, run.value) == ("warning", (1, 2), 2.0) and "A4 and B4" in run.message
+    assert "one_rhythm" not in report.codes() and theory.is_degenerate(report)
+    eighths = mel([62, 64, 66, 67, 69, 71, 73, 74] * 2 + [62], [0.5] * 16 + [4.0], key="D")
+    assert report_codes(eighths) == ["one_rhythm"]
+    assert report_codes(mel([62, 64] * 3 + [62], [1.0] * 6 + [2.0], key="D", bars=2)) == []  # too short to tell
+    assert not theory.is_degenerate(check_melody(mel(C_SCALE, C_SCALE_DUR)))
+    ending = mel([62, 64, 66, 67, 69, 71, 73] + [74, 73] * 4 + [74],
+                 [0.5, 0.5, 1.0] * 2 + [1.0] + [0.5] * 8 + [4.0], key="D")  # a trill before the held end
+    assert "two_note_run" not in report_codes(ending)
+
+
+def report_codes(melody: Melody) -> list[str]:
+    return [c for c in check_melody(melody).codes("warning") if c in theory.DEGENERATE]
 
 
 TWINKLE = [60, 60, 67, 67, 69, 69, 67, 65, 65, 64, 64, 62, 62, 60]

@@ -22,7 +22,7 @@ from ...tokenization.music import KeySpec, Melody, Song
 from ..errors import ToolError
 from .form import form_melodies
 from .request import MelodyRequest, melody_spec, prefix_of, span_of
-from ..theory.check import check_melody
+from ..theory.check import check_melody, is_degenerate
 from ..theory.key import estimate_key, same_key
 from ..types import Report
 
@@ -53,15 +53,15 @@ class MelodyResult:
 
 
 def _score(melody: Melody, report: Report, key: KeySpec, style_fit=None) -> tuple:
-    """Checks first (valid, in the asked key, ends on the tonic), then style likelihood less
-    theory warnings, then key clarity; higher is better."""
+    """Checks first (valid, in the asked key, ends on the tonic, not degenerate: theory.check
+    DEGENERATE), then style likelihood less theory warnings, then key clarity; higher is better."""
     estimated, clarity = report.estimated_key, report.clarity  # check_melody already ran the estimate
     if estimated is None:
         estimated, clarity = estimate_key(melody)
     ends_on_tonic = melody.notes[-1].pitch % 12 == key.pitch_class if melody.notes else False
     typical = style_fit(melody) if style_fit is not None else 0.0
-    return (report.ok, same_key(key, estimated), ends_on_tonic, typical - WARNING_WEIGHT * len(report.warnings),
-            clarity), estimated
+    return (report.ok, same_key(key, estimated), ends_on_tonic, not is_degenerate(report),
+            typical - WARNING_WEIGHT * len(report.warnings), clarity), estimated
 
 
 def style_scorer(runtime, style: str | None):
@@ -165,7 +165,7 @@ def _best_of(runtime, request: MelodyRequest, *, make, title: str, keep_before: 
             rank, melody, report, estimated = _prepared(raw, request, keep_before=keep_before, style_fit=style_fit)
             if best is None or rank > best[0]:
                 best = (rank, melody, report, seed, estimated)
-        if best[0][0] and best[0][1] and best[0][2]:
+        if all(best[0][:4]):  # valid, in key, on the tonic, not degenerate: good enough to stop
             break
     rank, melody, report, seed, estimated = best
     if not report.ok:

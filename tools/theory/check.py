@@ -2,7 +2,7 @@
 
 `check_melody` / `check_song` run every check and return a Report: errors mean broken
 (notes past the last bar, unreadable chords, notes outside a requested range), warnings
-are ranked hints (out-of-key notes, leaps, clashes), info carries the numbers (key and
+are ranked hints (out-of-key notes, leaps, clashes, degenerate lines), info carries the numbers (key and
 clarity, range, chord fit). music21 supplies the key profiles, scales, interval names,
 chord symbols and voice-leading rules; times and pitches are read from the Melody itself,
 so no score is built and one check of a 16-bar song takes a few tens of ms. The checks
@@ -14,7 +14,7 @@ from __future__ import annotations
 from ...tokenization.music import KeySpec, Melody, Song
 from .chords import chord_fit, chord_pitch_classes, check_chord_fit
 from .key import KeyEstimate, check_ending, check_key, check_out_of_key, estimate_key, key_estimate, resolve_key, scale_pitch_classes
-from .melody import VOICE_RANGES, check_leaps, check_range, check_structure
+from .melody import VOICE_RANGES, check_leaps, check_monotony, check_range, check_structure
 from ..types import Finding, Report
 from ..chords.voice_leading import check_four_part, check_voice_leading, voice_leading_stats
 
@@ -22,7 +22,7 @@ __all__ = [
     "Finding", "Report", "KeyEstimate", "VOICE_RANGES",
     "check_melody", "check_song", "check_four_part",
     "estimate_key", "key_estimate", "check_key", "check_out_of_key", "check_ending", "scale_pitch_classes",
-    "check_structure", "check_range", "check_leaps",
+    "check_structure", "check_range", "check_leaps", "check_monotony", "DEGENERATE", "is_degenerate",
     "check_chord_fit", "chord_fit", "chord_pitch_classes",
     "check_voice_leading", "voice_leading_stats",
 ]
@@ -50,7 +50,13 @@ def check_song(song: Song, *, key: KeySpec | str | None = None, voice: str | Non
     return _report(findings, used, estimate, MELODY_CHECKS + (("chords",) if song.chords else ()))
 
 
-MELODY_CHECKS = ("structure", "key", "out_of_key", "range", "leaps", "ending")
+MELODY_CHECKS = ("structure", "key", "out_of_key", "range", "leaps", "ending", "monotony")
+DEGENERATE = ("two_note_run", "one_rhythm")  # findings the melody tools rank below any other candidate
+
+
+def is_degenerate(report: Report) -> bool:
+    """Whether a checked melody see-saws between two notes or keeps one rhythm throughout."""
+    return any(f.code in DEGENERATE for f in report.findings)
 
 
 def _report(findings, used, estimate: KeyEstimate | None, checked) -> Report:
@@ -73,4 +79,5 @@ def _melody_findings(melody: Melody, *, key: KeySpec | None, voice, range_,
         findings += check_ending(melody, key=used)
     findings += check_range(melody, voice=voice, range_=range_)
     findings += check_leaps(melody, threshold=leap_threshold)
+    findings += check_monotony(melody)
     return findings, used, estimate
