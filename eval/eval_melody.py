@@ -11,6 +11,8 @@ shuffled-pitch control of the same style, both cut to the same number of bars.  
 (tools/theory/melody.check_monotony: two notes see-sawing for two bars, one rhythm value throughout)
 are counted per style against the same real windows; `--baseline` also generates every melody with
 that guard switched off (the ranking before issue 16) in the same run, for a before/after.
+`--vary N` varies N melodies per style with vary_melody and with the method before issue 16 (bar 1
+kept, the rest re-sampled) and measures how each follows its original after bar 1.
 """
 
 from __future__ import annotations
@@ -202,6 +204,60 @@ def degenerate_shares(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "per_style": per_style}
 
 
+def old_variation(melody, *, runtime, request):
+    """The variation before issue 16, as the control: bar 1 kept, the rest re-sampled, the
+    candidate whose onsets share most with the original's (not a copy) kept, then checked."""
+    from dataclasses import replace
+
+    from ..tools.melody.compose import _best_of, _sample
+    from ..tools.melody.request import prefix_of
+
+    ask = replace(request, bars=melody.bars)
+
+    def rhythm(a, b) -> float:
+        grid_a, grid_b = {round(n.onset * 12) for n in a.notes}, {round(n.onset * 12) for n in b.notes}
+        return len(grid_a & grid_b) / max(len(grid_a | grid_b), 1)
+
+    def make(seed):
+        candidates = _sample(runtime, ask, seed=seed, prefix=prefix_of(melody, bars=1), keep_bars=1)
+        return sorted(candidates, key=lambda c: rhythm(melody, c) - (c.notes == melody.notes))[-2:]
+
+    return _best_of(runtime, ask, make=make, title="Variation")
+
+
+def variation_study(runtime, rows: list[dict[str, Any]], *, per_style: int, seed: int) -> dict[str, Any]:
+    """Vary `per_style` generated melodies per style with vary_melody and with the old method;
+    how closely each variation follows its original after bar 1 (rhythm, contour, same pitch)."""
+    from ..tools.melody.compose import vary_melody
+    from ..tools.melody.variation import likeness_parts, notes_between
+
+    table: dict[str, Any] = {}
+    for method, vary in (("old", old_variation), ("new", vary_melody)):
+        parts, failed, seconds = [], 0, []
+        for style in STYLES:
+            for row in [r for r in rows if r["style"] == style and r.get("melody") is not None][:per_style]:
+                melody = row["melody"]
+                request = build_request(style=style, key=melody.key, meter=melody.meter, bars=melody.bars,
+                                        seed=seed * 7919 + len(seconds), tempo=melody.tempo)
+                started = time.perf_counter()
+                try:
+                    varied = vary(melody, runtime=runtime, request=request).melody
+                except ToolError:
+                    failed += 1
+                    continue
+                seconds.append(time.perf_counter() - started)
+                bar = melody.bar_length
+                parts.append(likeness_parts(notes_between(melody, bar, melody.length),
+                                            notes_between(varied, bar, varied.length)))
+        table[method] = {
+            "n": len(parts), "failed": failed,
+            **{name: round(statistics.fmean(p[i] for p in parts), 3) if parts else None
+               for i, name in enumerate(("rhythm", "contour", "same_pitch"))},
+            "seconds_p50": round(statistics.median(seconds), 2) if seconds else None,
+        }
+    return table
+
+
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     ok = [r for r in rows if r.get("valid")]
     eight = sorted(r["seconds"] for r in rows if r.get("valid"))
@@ -235,6 +291,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--corpus", type=Path, default=ROOT / "data" / "corpus")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / "melody.json")
+    parser.add_argument("--vary", type=int, default=0, metavar="N",
+                        help="vary N melodies per style, old and new method, and measure how they follow the original")
     parser.add_argument("--baseline", action="store_true",
                         help="also generate every melody without the degenerate-line guard (before/after in one run)")
     args = parser.parse_args(argv)
@@ -263,6 +321,9 @@ def main(argv: list[str] | None = None) -> None:
             report["baseline"] = measured(generate("without the guard"))
     rows = generate("generating")
     report.update(measured(rows), failures=[r["error"] for r in rows if "error" in r][:20])
+    if args.vary:
+        report["variation"] = variation_study(runtime, rows, per_style=args.vary, seed=args.seed)
+        print("variation:", json.dumps(report["variation"]))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     for label in ("baseline", None):

@@ -18,9 +18,10 @@ from pathlib import Path
 
 from ...finetune.errors import FinetuneError
 from ...tokenization.errors import TokenizationError
-from ...tokenization.music import KeySpec, Melody, Song
+from ...tokenization.music import KeySpec, Melody, Song, slice_bars, snap
 from ..errors import ToolError
 from .form import form_melodies
+from .variation import last_pitch, likeness, notes_between, within
 from .request import MelodyRequest, melody_spec, prefix_of, span_of
 from ..theory.check import check_melody, is_degenerate
 from ..theory.key import estimate_key, same_key
@@ -252,24 +253,51 @@ def regenerate_bars(melody: Melody, *, keep: tuple[int, int], runtime, request: 
     return _best_of(runtime, ask, make=make, title=f"Bars {first}-{last} kept", keep_before=protected)
 
 
+VARY_STEP = 1        # bars the variation chooses at a time (see variation.CONTOUR_WEIGHT)
+VARY_LOOKAHEAD = 1   # bars sampled past each step, so a step is not written as an ending
+VARY_CONTEXT = 8     # bars of the variation so far that each step reads (the model's context is finite)
+VARY_CANDIDATES = 8  # versions of each step the model writes
+
+
 def vary_melody(melody: Melody, *, runtime, request: MelodyRequest, keep_bars: int = 1) -> MelodyResult:
-    """A variation: keep the opening motif, re-sample the rest, prefer the candidate whose rhythm
-    follows the original most closely while its pitches differ."""
+    """A variation that keeps the whole melody's rhythm and contour and changes its detail.
+
+    The first `keep_bars` bars stay.  Then, VARY_STEP bars at a time, the model writes
+    VARY_CANDIDATES continuations of the variation so far (reading its last VARY_CONTEXT bars)
+    and the one whose bars follow the original's onsets and up/down motion most closely while
+    changing its pitches is kept (`likeness`); the checks and the ranking of every melody tool
+    then judge the whole variation.
+    """
     if melody.bars <= keep_bars:
         raise ToolError(f"a {melody.bars}-bar melody is too short to vary (the first {keep_bars} bar(s) are kept)")
     ask = replace(request, bars=melody.bars)
-    prefix = prefix_of(melody, bars=keep_bars)
 
     def make(seed: int) -> list[Melody]:
-        candidates = _sample(runtime, ask, seed=seed, prefix=prefix, keep_bars=keep_bars)
-        ranked = sorted(candidates, key=lambda c: _rhythm_similarity(melody, c) - (c.notes == melody.notes))
-        return ranked[-2:]
+        varied = prefix_of(melody, bars=keep_bars)
+        step = 0
+        while varied.bars < melody.bars:
+            done = varied.bars
+            take = min(VARY_STEP, melody.bars - done)
+            ahead = min(take + VARY_LOOKAHEAD, melody.bars - done)
+            start = max(0, done - VARY_CONTEXT)
+            context = slice_bars(varied, start, done)
+            window = replace(ask, bars=done - start + ahead)
+            offset = start * melody.bar_length
+            shifted = [replace(c, notes=tuple(replace(n, onset=snap(n.onset + offset)) for n in c.notes),
+                               bars=start + c.bars)
+                       for c in _sample(runtime, window, seed=seed * 101 + step, prefix=context,
+                                        keep_bars=done - start, count=VARY_CANDIDATES)]
+            lo, hi = done * melody.bar_length, (done + take) * melody.bar_length
+            original = notes_between(melody, lo, hi)
+            options = [notes_between(c, lo, hi) for c in shifted]
+            before = varied.notes[-1].pitch if varied.notes else None
+            # a copy is no variation, and a note held over the step's end would have to be cut
+            fresh = [o for o in options if [(n.pitch, n.onset) for n in o] != [(n.pitch, n.onset) for n in original]]
+            whole = [o for o in fresh or options if all(n.end <= hi + 1e-9 for n in o)]
+            chosen = max(whole or fresh or options, key=lambda o: likeness(original, o, before=before,
+                                                                          was=last_pitch(melody, lo)))
+            varied = replace(varied, notes=varied.notes + tuple(within(chosen, hi)), bars=done + take)
+            step += 1
+        return [varied]
 
-    return _best_of(runtime, ask, make=make, title="Variation")
-
-
-def _rhythm_similarity(a: Melody, b: Melody) -> float:
-    """Share of onset times (on a 1/12-quarter grid) the two melodies have in common."""
-    grid_a = {round(n.onset * 12) for n in a.notes}
-    grid_b = {round(n.onset * 12) for n in b.notes}
-    return len(grid_a & grid_b) / max(len(grid_a | grid_b), 1)
+    return _best_of(runtime, ask, make=make, title="Variation", keep_before=keep_bars * melody.bar_length)
