@@ -106,7 +106,7 @@ def run(
     out: Annotated[Path | None, typer.Option(help="Output folder (default ./tunesmith-out/session-ID).")] = None,
 ) -> None:
     """Answer one prompt (tools included) and exit; `tunesmith chat -c` continues it."""
-    from .repl import run_command, show_tool
+    from .repl import load_melody, show_tool
     from .session import respond
 
     check_text("prompt", prompt)
@@ -116,7 +116,7 @@ def run(
     echo = quiet if as_json else io["echo"]
     if melody:  # with --json, stdout is the JSON alone: what /load says goes to stderr
         to_stderr = lambda text, style=None: say(text, err=True)  # noqa: E731
-        run_command(current, f"/load {shlex.quote(str(melody))}", echo=to_stderr if as_json else io["echo"])
+        load_melody(current, melody, echo=to_stderr if as_json else io["echo"])  # a bad file ends the run (exit 1)
     turn = respond(current, prompt, on_token=io["write"], on_tool=lambda call: show_tool(echo, call))
     if as_json:
         data = turn.as_dict()

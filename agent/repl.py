@@ -282,6 +282,11 @@ def _load(session: Session, args: list[str], *, echo: Echo, **_: Any) -> None:
     echo(f"loaded {header_line(song)}")
 
 
+def load_melody(session: Session, path: Path, *, echo: Echo) -> None:
+    """/load of a melody file whose errors are raised, not shown (`run --melody`: a bad file ends the run)."""
+    _load(session, [str(path)], echo=echo)
+
+
 def _load_session_file(session: Session, path: Path, echo: Echo) -> None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -193,3 +193,13 @@ def test_run_json_with_a_melody_prints_only_json(tmp_path: Path, capsys, monkeyp
     data = json.loads(out)  # stdout is the JSON alone
     assert "loaded Test reel" in err and out.count("\n") == 1
     assert data["reply"] == "a reel \x1b[2J" and "\x1b" not in out  # kept as data, printed as \u001b
+
+
+def test_run_with_a_bad_melody_file_fails(tmp_path: Path, capsys, monkeypatch) -> None:
+    import agent_fakes as fakes
+
+    monkeypatch.setenv("TUNESMITH_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr("tunesmith.agent.models.make_chat_model", lambda spec, **_: fakes.scripted("never"))
+    code, out, err = run(["run", "hi", "--json", "--melody", str(tmp_path / "missing.mid"), "--out", str(tmp_path)],
+                         capsys)
+    assert code == 1 and out == "" and err.startswith("error:") and "missing.mid" in err
