@@ -29,10 +29,6 @@ def _melody(pitches_durations, *, key=KeySpec("C", "major"), meter=Meter(4, 4), 
 # Twinkle, with half notes at the phrase ends (4 bars, twice)
 TWINKLE = [(p, 1.0) for p in (60, 60, 67, 67, 69, 69)] + [(67, 2.0)] + \
           [(p, 1.0) for p in (65, 65, 64, 64, 62, 62)] + [(60, 2.0)]
-# Happy Birthday in 3/4: a one-beat pickup (two notes), then eight bars
-BIRTHDAY = [(67, 0.75), (67, 0.25), (69, 1), (67, 1), (72, 1), (71, 2), (67, 0.75), (67, 0.25), (69, 1), (67, 1),
-            (74, 1), (72, 2), (67, 0.75), (67, 0.25), (79, 1), (76, 1), (72, 1), (71, 1), (69, 2), (77, 0.75),
-            (77, 0.25), (76, 1), (72, 1), (74, 1), (72, 3)]
 
 
 @pytest.mark.parametrize("module", [folk_fit, pickup, folk_data, eval_chords_folk])
@@ -79,15 +75,17 @@ def test_twinkle_gets_the_chords_people_play() -> None:
 
 
 def test_a_pickup_in_a_file_that_marks_none_is_found_and_the_melody_kept() -> None:
-    melody = _melody(BIRTHDAY, key=KeySpec("C", "major"), meter=Meter(3, 4))
+    # an eighth-note pickup, then long notes on the downbeats: I | IV | V | I, twice
+    bars = [(60, 2.0), (64, 2.0), (65, 2.0), (69, 2.0), (67, 2.0), (71, 2.0), (72, 4.0)]
+    melody = _melody([(67, 0.5), *bars[:-1], (72, 3.5), (67, 0.5), *bars])
     families, weights, fitted = load_tables()
     prior = fitted["pickup_prior"]
-    assert pickup.find_pickup(melody, melody.key, tables=families["major"], weights=weights, prior=prior) == 2.0
+    assert pickup.find_pickup(melody, melody.key, tables=families["major"], weights=weights, prior=prior) == 3.5
     result = recommend_chords(melody)
     assert result.song.melody == melody
-    assert any("1-beat pickup" in note for note in result.notes)
-    assert result.chords[1].onset % 3 == 1.0  # changes fall on the melody's downbeats
-    placed = _melody(BIRTHDAY, meter=Meter(3, 4), start=2.0)  # a file that marks the pickup
+    assert any("0.5-beat pickup" in note for note in result.notes)
+    assert all(e.onset % 2 == 0.5 for e in result.chords[1:])  # changes fall on the melody's bar and half bar
+    placed = _melody([(67, 0.5), *bars], start=3.5)  # a file that marks the pickup is left alone
     assert pickup.find_pickup(placed, placed.key, tables=families["major"], weights=weights, prior=prior) == 0.0
 
 
@@ -135,6 +133,7 @@ def test_eval_compares_by_time_from_the_first_note() -> None:
 def test_the_header_lists_the_chart_as_it_is() -> None:
     result = recommend_chords(_melody(TWINKLE * 2, start=4.0))
     header = result.text().splitlines()[0]
-    assert header.endswith(result.progressions[0].chart(bars_per_line=64))
+    assert result.chart == result.progressions[0].chart(bars_per_line=64) and header.endswith(result.chart)
+    assert result.chart.count("|") == result.song.melody.bars + 1
     assert "up to two chords per bar" in header and "| F C |" in header
     assert "one chord per bar" in recommend_chords(_melody(TWINKLE, start=4.0), per="bar").text().splitlines()[0]

@@ -185,8 +185,10 @@ def recommend_chords(song_or_melody: Song | Melody, *, per: str | None = None, s
                      k: int = 3, runtime=None, key: KeySpec | str | None = None, seed: int = 0,
                      weights: Weights | None = None, scorer: str | None = None) -> ChordResult:
     """Chords for a melody: per slot the chosen chord and the top-k alternatives, plus k
-    whole progressions.  `per` is "bar", "half" or "beat" (default: beat for chorales, bar
-    otherwise); `style` defaults to the song's; seed 0 is the best harmonization, other
+    whole progressions.  `per` is "bar", "half" or "beat" (default: beat for chorales, bar for
+    pop, and for the folk HMM half-bar slots whose chords change inside a bar only where the
+    melody asks: reported as "bar" when none does); `style` defaults to the song's; `scorer`
+    "rules" or "folk-hmm" overrides the style's scorer; seed 0 is the best harmonization, other
     seeds are close variations."""
     started = time.perf_counter()
     if k < 1:

@@ -105,11 +105,19 @@ class ChordResult:
     def chords(self) -> tuple[ChordEvent, ...]:
         return self.song.chords
 
+    @property
+    def chart(self) -> str:
+        """The chosen chords bar by bar on one line, '| C | F C | G7 C |' (what a summary should list)."""
+        return self.progressions[0].chart(bars_per_line=64) if self.progressions else ""
+
+    @property
+    def rate(self) -> str:
+        """The harmonic rhythm in words: 'one chord per bar', 'up to two chords per bar'."""
+        return RATE_WORDS.get(self.per, self.per)
+
     def text(self, *, max_slots: int | None = None) -> str:
         """The alternatives, one slot per line, then the whole-progression alternatives."""
-        chart = self.progressions[0].chart(bars_per_line=64) if self.progressions else ""
-        lines = [f"Chords in {self.key} ({self.style}, {RATE_WORDS.get(self.per, self.per)}; scored by {self.scorer}): "
-                 f"{chart}".rstrip()]
+        lines = [f"Chords in {self.key} ({self.style}, {self.rate}; scored by {self.scorer}): {self.chart}".rstrip()]
         shown = self.slots if max_slots is None else self.slots[:max_slots]
         for slot in shown:
             c = slot.chosen
