@@ -96,7 +96,7 @@ def test_chords_for_a_melody_and_without_one(resources, tmp_path) -> None:
     session = session_with(model, resources, tmp_path, tune())
     turn = respond(session, "chords please")
     call = turn.tool_calls[0]
-    assert call.ok and call.content.startswith("Chords in C major, one per bar:")
+    assert call.ok and call.content.startswith("Chords in C major, one chord per bar: | C |")
     assert len(session.state.song.chords) >= 2 and session.state.song.melody == tune().melody
     model = fakes.scripted(("recommend_chords", {"key": "A", "mode": "minor", "bars": 4, "mood": "sad"}), "ok")
     empty = session_with(model, resources, tmp_path / "b")

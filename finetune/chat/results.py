@@ -172,10 +172,14 @@ def _chords(rng: random.Random, args: dict, lang: str) -> tuple[str, str]:
     walk = [0] + [_pick(rng, (3, 4, 5, 1, 0, 4)) for _ in range(slots - 2)] + [0]
     symbols = " ".join(chord(tonic, mode, d) for d in walk)
     others = "; ".join(" ".join(chord(tonic, mode, d) for d in _pick(rng, _LOOPS[mode])) for _ in range(k - 1))
-    text = _summary("recommend_chords", key=f"{tonic} {mode}", per=per, chords=symbols,
+    rate = contract().message(f"rate_{per}")
+    per_bar = {"bar": 1, "half": 2, "beat": 4}[per]  # the chart the action lists: '| C F | G7 C |'
+    names = symbols.split()
+    chart = "| " + " | ".join(" ".join(names[i:i + per_bar]) for i in range(0, len(names), per_bar)) + " |"
+    text = _summary("recommend_chords", key=f"{tonic} {mode}", per=rate, chords=chart,
                     others=f" Other progressions: {others}." if others else "", check=_check_head([], tonic, mode),
                     files=_files(rng, "chords-" + per))
-    reply = (f"I harmonized it in {tonic} {mode}, one chord per {per}: {' '.join(symbols.split()[:4])} and so on."
+    reply = (f"I harmonized it in {tonic} {mode}, {rate}: {' '.join(symbols.split()[:4])} and so on."
              if lang == "en" else
              f"已配好和弦，{key_zh(tonic, mode)}，{PER_ZH[per]}一个：{' '.join(symbols.split()[:4])}……")
     return f"recommend_chords: {text}", reply

@@ -33,11 +33,11 @@ def recommend_chords(state: SongState, ctx: Context, *, per: str | None = None, 
     artifact.update(findings=result.report.as_dict()["findings"], chords=result.as_dict()["chords"],
                     view=artifact["view"] + "\n" + result.text(max_slots=8))
     others = "; ".join(" ".join(p.symbols) for p in result.progressions[1:])
-    text = summary("recommend_chords", key=result.key, per=result.per,
-                   chords=" ".join(c.symbol for c in result.chords),
+    text = summary("recommend_chords", key=result.key, per=result.rate, chords=result.chart,
                    others=f" Other progressions: {others}." if others else "",
                    check=result.report.summary(max_lines=0).splitlines()[0], files=files_text(artifact["files"]))
-    notes = (*result.notes, *([f"{why}: chords from the rule-based scorer only"] if why else []))
+    rules_only = why and result.scorer == "rules"  # the folk harmonizer needs no adapter
+    notes = (*result.notes, *([f"{why}: chords from the rule-based scorer only"] if rules_only else []))
     return Outcome(state=state, summary=text, artifact=artifact, detail=result, notes=tuple(notes))
 
 

@@ -11,7 +11,6 @@ from ..types import Report
 
 
 # How the header names a harmonic rhythm: a half-bar rate changes inside a bar only where it chose to.
-RATE_WORDS = {"bar": "one chord per bar", "half": "up to two chords per bar", "beat": "up to one chord per beat"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +112,9 @@ class ChordResult:
     @property
     def rate(self) -> str:
         """The harmonic rhythm in words: 'one chord per bar', 'up to two chords per bar'."""
-        return RATE_WORDS.get(self.per, self.per)
+        from ...tokenization.contract import contract
+
+        return contract().messages.get(f"rate_{self.per}", self.per)
 
     def text(self, *, max_slots: int | None = None) -> str:
         """The alternatives, one slot per line, then the whole-progression alternatives."""
