@@ -152,9 +152,10 @@ def _prepared(melody: Melody, request: MelodyRequest, *, keep_before: float, sty
 
 
 def _best_of(runtime, request: MelodyRequest, *, make, title: str, keep_before: float = 0.0,
-             style_fit=None) -> MelodyResult:
-    """Sample a batch of candidates per round (seed, seed+1, …) until one passes every check and
-    sounds in the asked key; return the best candidate seen.
+             style_fit=None, degenerate_ok: bool = False) -> MelodyResult:
+    """Sample a batch of candidates per round (seed, seed+1, …) until one passes every check,
+    sounds in the asked key, ends on the tonic and is not degenerate (unless `degenerate_ok`:
+    a variation follows its original, whatever that is); return the best candidate seen.
 
     Each candidate gets the cadence repair (end on a held tonic) before it is checked.
     """
@@ -166,7 +167,7 @@ def _best_of(runtime, request: MelodyRequest, *, make, title: str, keep_before: 
             rank, melody, report, estimated = _prepared(raw, request, keep_before=keep_before, style_fit=style_fit)
             if best is None or rank > best[0]:
                 best = (rank, melody, report, seed, estimated)
-        if all(best[0][:4]):  # valid, in key, on the tonic, not degenerate: good enough to stop
+        if all(best[0][:3]) and (best[0][3] or degenerate_ok):  # good enough to stop
             break
     rank, melody, report, seed, estimated = best
     if not report.ok:
@@ -300,4 +301,5 @@ def vary_melody(melody: Melody, *, runtime, request: MelodyRequest, keep_bars: i
             step += 1
         return [varied]
 
-    return _best_of(runtime, ask, make=make, title="Variation", keep_before=keep_bars * melody.bar_length)
+    return _best_of(runtime, ask, make=make, title="Variation", keep_before=keep_bars * melody.bar_length,
+                    degenerate_ok=is_degenerate(check_melody(melody, key=request.key)))
