@@ -6,7 +6,7 @@ memory / crash, for two revisions in the same run (before and after the edge che
     python -m tunesmith.eval.fuzz.args --after HEAD --only chords     # a quick look at one command
 
 Each revision is extracted with git archive (uncommitted edits in the work tree do not leak in) and
-run with PYTHONPATH; chat, run and batch get the scripted chat model (eval/fuzz/fake_cli.py).  A case
+run with PYTHONPATH; chat, run and batch get the scripted chat model (tests/fake_cli.py).  A case
 still running at --timeout is run again at 3x the timeout before it counts as a hang.
 """
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .runner import ROOT, baseline_tree, environment, run_case, tally
 
-LAUNCHER = Path(__file__).resolve().parent / "fake_cli.py"
+LAUNCHER = Path(__file__).resolve().parents[2] / "tests" / "fake_cli.py"  # tests/: it imports the agent
 REEL = "X:1\nT:Test reel\nM:4/4\nL:1/8\nK:G\n|:GABc dBdB|c2ec BdBG|AGFG ABcA|BGAF G4:|\n"
 ESCAPE_TITLE = "X:1\nT:\x1b]0;pwned\x07Evil \x1b[2J\x1b[31mreel\nM:4/4\nL:1/8\nK:G\nGABc dBdB|c2ec BdBG|\n"
 

@@ -6,6 +6,7 @@ two revisions in the same run.
 
     python -m tunesmith.eval.fuzz.files --before 8a4d599 --after HEAD --jobs 2 --out eval/results/fuzz_files.json
     python -m tunesmith.eval.fuzz.files --after HEAD --only analyze --limit 50   # a quick look
+    python -m tunesmith.eval.fuzz.files --before 8a4d599 --only analyze --match 'delta|bars-800' --timeout 20
 
 A run still going at --timeout is run again at 3x the timeout before it counts as a hang.  Each run
 gets a fresh folder holding only its input; a write anywhere else in that folder's parent is an
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import tempfile
 import time
@@ -33,10 +35,13 @@ COMMANDS = {
 }
 
 
-def cases(*, only: str | None = None, limit: int | None = None) -> list[dict]:
-    """(input, command) pairs in a stable order; `limit` keeps every n-th input (a spread, not a prefix)."""
+def cases(*, only: str | None = None, limit: int | None = None, match: str | None = None) -> list[dict]:
+    """(input, command) pairs in a stable order; `limit` keeps every n-th input (a spread, not a prefix),
+    `match` the inputs whose names match a regular expression."""
     names = [name for name, _ in inputs()] + ["@fifo.mid", "@zero.mid", "@urandom.abc", "@dangling.mid", "@loop.mid",
                                                "@folder.mid"]
+    if match:
+        names = [name for name in names if re.search(match, name)]
     if limit and limit < len(names):
         names = names[:: max(1, len(names) // limit)][:limit]
     return [{"input": name, "command": command} for name in names for command in COMMANDS
@@ -105,11 +110,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--after", default="HEAD")
     parser.add_argument("--only", choices=sorted(COMMANDS))
     parser.add_argument("--limit", type=int, help="at most this many inputs, spread over the list")
+    parser.add_argument("--match", help="only inputs whose names match this regular expression")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    selected = cases(only=args.only, limit=args.limit)
+    selected = cases(only=args.only, limit=args.limit, match=args.match)
     report: dict = {"inputs": len({c["input"] for c in selected}), "runs": len(selected), "timeout_s": args.timeout,
                     "retry_timeout_s": 3 * args.timeout, "address_cap_bytes": 3 << 30, "memory_limit_bytes": 2 << 30}
     for label, rev in (("before", args.before), ("after", args.after)):

@@ -25,7 +25,7 @@ from pathlib import Path
 from .args import _resolve
 from .runner import baseline_tree, classify, environment
 
-LAUNCHER = Path(__file__).resolve().parent / "fake_cli.py"
+LAUNCHER = Path(__file__).resolve().parents[2] / "tests" / "fake_cli.py"  # tests/: it imports the agent
 
 
 def _start(argv: list[str], *, env: dict, cwd: Path, stdin: str = "") -> subprocess.Popen:

@@ -2,8 +2,8 @@
 fuzz runs of `run`, `chat` and `batch` and the store concurrency check: the command line, the
 session store and the tools are the real ones; only the chat model's replies are fixed.
 
-    python eval/fuzz/fake_cli.py run "a jig"          # the model answers "done: ok" without tools
-    FUZZ_FAKE_STEPS='[["set_style", {"tempo": 90}], "tempo set"]' python eval/fuzz/fake_cli.py run "x"
+    python tests/fake_cli.py run "a jig"          # the model answers "done: ok" without tools
+    FUZZ_FAKE_STEPS='[["set_style", {"tempo": 90}], "tempo set"]' python tests/fake_cli.py run "x"
 
 A model spec is still parsed (a bad --model stays an error); any spec then gets the script.
 """
@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-TESTS = Path(__file__).resolve().parents[2] / "tests"
+TESTS = Path(__file__).resolve().parent
 
 
 def _steps() -> list:
