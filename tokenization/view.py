@@ -7,17 +7,33 @@ from __future__ import annotations
 
 import math
 
-from .abc import abc_body, song_to_abc
-from .music import Song
+from fractions import Fraction
+
+from .abc import abc_body, song_to_abc, tempo_beat
+from .music import Melody, Song
 
 BARS_PER_LINE = 4
+BEAT_NAMES = {Fraction(2): "half", Fraction(3, 2): "dotted quarter", Fraction(3): "dotted half",
+              Fraction(1, 2): "eighth", Fraction(3, 4): "dotted eighth", Fraction(4): "whole"}
+
+
+def tempo_text(melody: Melody) -> str:
+    """The tempo as a musician counts it: '100 bpm' in quarters, 'half = 112' in 2/2, 'dotted
+    quarter = 116' in 6/8 (the tempo mark of the score), so a reel does not read as 224.
+
+    >>> from .music import parse_meter
+    >>> [tempo_text(Melody((), meter=parse_meter(m), tempo=t)) for m, t in (("4/4", 100), ("2/2", 224), ("6/8", 174))]
+    ['100 bpm', 'half = 112', 'dotted quarter = 116']
+    """
+    beat, count = tempo_beat(melody)
+    return f"{count} bpm" if beat == 1 or beat not in BEAT_NAMES else f"{BEAT_NAMES[beat]} = {count}"
 
 
 def header_line(song: Song) -> str:
-    """'Title (A dorian, 6/8, 100 bpm, 16 bars)'."""
+    """'Title (A dorian, 6/8, dotted quarter = 116, 16 bars)'."""
     melody = song.melody
     key = str(melody.key) if melody.key is not None else "no key"
-    return f"{song.title} ({key}, {melody.meter}, {melody.tempo} bpm, {melody.bars} bars)"
+    return f"{song.title} ({key}, {melody.meter}, {tempo_text(melody)}, {melody.bars} bars)"
 
 
 def chord_chart(song: Song, *, bars_per_line: int = BARS_PER_LINE) -> str:

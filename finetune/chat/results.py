@@ -12,6 +12,8 @@ from __future__ import annotations
 import random
 
 from ...tokenization.contract import contract
+from ...tokenization.music import Melody, parse_meter
+from ...tokenization.view import tempo_text
 from ...tokenization.pitch import EVERYDAY_TONICS, MODE_NAMES_ZH, degree_name, tonic_zh, triad_quality
 from ...tokenization.styles import get_style, mood_of
 
@@ -118,13 +120,14 @@ def _melody(rng: random.Random, tool: str, args: dict, lang: str) -> tuple[str, 
     findings = _findings(rng, tonic, mode, bars)
     head = "; ".join([_check_head(findings, tonic, mode)] + [f"{f[0]} {f[1]}" for f in findings[:3]])
     dropped = tool != "generate_melody" and rng.random() < 0.2
-    text = _summary(tool, verb=verb, bars=bars, key=f"{tonic} {mode}", meter=meter, tempo=tempo, style=style or "free",
+    shown = tempo_text(Melody((), meter=parse_meter(meter), tempo=int(tempo)))  # as the action writes it
+    text = _summary(tool, verb=verb, bars=bars, key=f"{tonic} {mode}", meter=meter, tempo=shown, style=style or "free",
                     seed=seed, check=head, dropped=DROPPED if dropped else "", files=_files(rng, f"melody-s{seed}"))
     seen = " ".join(f"{tool}: {text}".split()).encode()[:RESULT_BYTES].decode(errors="ignore")
     warn = next((f[1] for f in findings if f[0] == "warning" and f[1] in seen), None)
     keep = args.get("keep", "")
     if lang == "en":
-        what = {"generate_melody": f"Here's a new {bars}-bar melody in {tonic} {mode}, {meter} at {tempo} bpm.",
+        what = {"generate_melody": f"Here's a new {bars}-bar melody in {tonic} {mode}, {meter}, {shown}.",
                 "continue_melody": f"I added {args.get('bars', 8)} bars; the melody is now {bars} bars in "
                                    f"{tonic} {mode}.",
                 "regenerate_bars": f"I kept bars {keep} and rewrote the rest, still in {tonic} {mode}.",
@@ -134,7 +137,7 @@ def _melody(rng: random.Random, tool: str, args: dict, lang: str) -> tuple[str, 
                   if warn and rng.random() < 0.5 else ""))
     else:
         k = key_zh(tonic, mode)
-        what = {"generate_melody": f"写好了一段{bars}小节的新旋律，{k}，{meter}拍，速度{tempo}。",
+        what = {"generate_melody": f"写好了一段{bars}小节的新旋律，{k}，{meter}拍，速度{shown.split()[-1]}。",
                 "continue_melody": f"已续写{args.get('bars', 8)}小节，现在共{bars}小节，{k}。",
                 "regenerate_bars": f"保留了第{keep}小节，其余已重写，仍是{k}。",
                 "vary_melody": f"变奏写好了：{bars}小节，{k}，{meter}拍。"}[tool]

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from ...tokenization.contract import contract
+from ...tokenization.view import tempo_text
 from ...tokenization.music import KeySpec, Melody, Song
 from .base import Context, Outcome, bar_span, files_text, keep_song, need_melody, summary
 from .state import SongState, melody_controls, update_settings
@@ -133,7 +134,7 @@ def _melody_outcome(state: SongState, ctx: Context, result, *, what: str, verb: 
     melody = song.melody
     dropped = contract().message("chords_dropped") if before and before.chords else ""
     check = "; ".join(re.sub(r"\s+", " ", line).strip() for line in result.report.summary(max_lines=3).splitlines())
-    text = summary(tool, verb=verb, bars=melody.bars, key=melody.key, meter=melody.meter, tempo=melody.tempo,
+    text = summary(tool, verb=verb, bars=melody.bars, key=melody.key, meter=melody.meter, tempo=tempo_text(melody),
                    style=song.style or "free", seed=result.seed, check=check, dropped=dropped,
                    files=files_text(artifact["files"]))
     return Outcome(state=state, summary=text, artifact=artifact, detail=result)

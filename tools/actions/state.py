@@ -151,7 +151,9 @@ def song_summary(state: SongState) -> str:
     what = f"{melody.bars} bars" + ("" if melody.notes else " of chords, no melody")
     key = f" in {melody.key}" if melody.key else ""
     extras = [f"{len(song.chords)} chords" if song.chords else "no chords", "lyrics" if song.has_lyrics else "no lyrics"]
-    return f"{what}{key}, {melody.meter}, {melody.tempo} bpm, {', '.join(extras)}"
+    from ...tokenization.view import tempo_text
+
+    return f"{what}{key}, {melody.meter}, {tempo_text(melody)}, {', '.join(extras)}"
 
 
 def state_to_dict(state: SongState) -> dict[str, Any]:
