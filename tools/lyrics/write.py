@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from ...tokenization.music import Melody, Song, Syllable
 from . import en
 from . import zh
+from ..budget import Budget
 from ..errors import ToolError
 from .drafters import Drafter, LexiconDrafter
 from .lexicon import match_themes
@@ -167,7 +168,9 @@ def write_lyrics(melody_or_song: Melody | Song, *, theme: str, lang: str = "en",
     restarts: Counter = Counter()
     banned: dict[str, set[str]] = defaultdict(set)
     drafts, i = 0, 0
+    budget = Budget.start("lyrics")
     while i < len(phrases):
+        budget.check(f"line {i + 1}")
         phrase, group = phrases[i], groups[i]
         head = groups.index(group) if group else i
         rhyme_with = lines[head].fit.last_word if group and head < i else None

@@ -19,6 +19,7 @@ from pathlib import Path
 from ...finetune.errors import FinetuneError
 from ...tokenization.errors import TokenizationError
 from ...tokenization.music import KeySpec, Melody, Song, slice_bars, snap
+from ..budget import Budget
 from ..errors import ToolError
 from .form import form_melodies
 from .variation import last_pitch, likeness, notes_between, within
@@ -161,7 +162,9 @@ def _best_of(runtime, request: MelodyRequest, *, make, title: str, keep_before: 
     """
     started = time.perf_counter()
     best = None
+    budget = Budget.start("melody")
     for attempt in range(request.attempts):
+        budget.check(f"sampling round {attempt + 1}")
         seed = request.seed + attempt
         for raw in make(seed):
             rank, melody, report, estimated = _prepared(raw, request, keep_before=keep_before, style_fit=style_fit)

@@ -14,6 +14,7 @@ import time
 from dataclasses import replace
 
 from ...tokenization.music import Melody, Song, slice_bars, snap
+from ..budget import Budget
 from ..errors import ToolError
 from ..theory.check import check_melody
 from .compose import MelodyResult, _best_of, _sample, new_melody
@@ -49,8 +50,9 @@ def extend(runtime, request: MelodyRequest, melody: Melody, *, add: int, seed: i
     """`melody` with `add` bars appended window by window; (melody, windows used)."""
     if add < 1:
         raise ToolError("nothing to add: ask for at least one new bar")
-    windows = 0
+    windows, budget = 0, Budget.start("melody")
     while add > 0:
+        budget.check(f"bar {melody.bars + 1}")
         step = min(STEP_BARS, add)
         melody = _window(runtime, request, melody, add=step, seed=seed + (windows + 1) * SEED_STRIDE)
         add, windows = add - step, windows + 1
