@@ -104,3 +104,15 @@ def test_crowded_abc_bars_and_humdrum_meters(tmp_path: Path) -> None:
     _refused(tmp_path / "crowded.abc", "a bar of 2000 notes, more than the limit of 256")
     (tmp_path / "meter.krn").write_text("**kern\n*M1000/1\n4c\n*-\n")
     _refused(tmp_path / "meter.krn", "meter 1000/1")
+
+
+@pytest.mark.parametrize("key", ["H", "C##", "Xyz"])
+def test_abc_keys_that_are_not_keys_are_refused(tmp_path: Path, key: str) -> None:
+    (tmp_path / "key.abc").write_text(f"X:1\nM:4/4\nL:1/8\nK:{key}\nGABc dBdB|\n")
+    _refused(tmp_path / "key.abc", f"the key K:{key}, which is not a key")
+
+
+@pytest.mark.parametrize("key", ["G", "Em", "D dor", "Bbmix", "E minor", "Hp", "none", "", "G clef=bass", "D exp ^f"])
+def test_abc_keys_as_abc_writes_them_are_read(tmp_path: Path, key: str) -> None:
+    (tmp_path / "key.abc").write_text(f"X:1\nM:4/4\nL:1/8\nK:{key}\nGABc dBdB|\n")
+    assert read_song(tmp_path / "key.abc").melody.notes

@@ -78,9 +78,27 @@ _ABC_INLINE_METER = re.compile(r"\[M:\s*([\d+ ()]+)\s*/\s*(\d+)\]")
 _ABC_BAR = re.compile(r"::|[:\[]*\|+[\]:]*")
 
 
+_ABC_MODES = "m|min|minor|maj|major|ion|ionian|dor|dorian|phr|phrygian|lyd|lydian|mix|mixolydian|aeo|aeolian|loc|locrian"
+_ABC_KEY = re.compile(rf"^(none|hp|[a-g][#b]?({_ABC_MODES})?)$", re.I)
+_ABC_MODE = re.compile(rf"^({_ABC_MODES})$", re.I)
+
+
+def _check_abc_key(name: str, text: str) -> None:
+    """K: must name a key music21 reads as written (it takes K:H or K:C## as some other key)."""
+    for field in re.findall(r"^\s*K:(.*)$|\[K:([^\]\n]*)\]", text, re.M):
+        value = re.sub(r"%.*", "", field[0] or field[1]).strip()
+        words = [w for w in value.split() if "=" not in w and not w.startswith(("^", "_", "="))]
+        if not words or words[0].lower() in ("exp", "clef"):
+            continue  # no key named (C major / a clef only), as ABC allows
+        key = words[0] + (words[1] if len(words) > 1 and _ABC_MODE.match(words[1]) else "")
+        if not _ABC_KEY.match(key):
+            raise MusicFileError(f"{name} has the key K:{value}, which is not a key (e.g. K:G, K:Em, K:D dorian)")
+
+
 def check_abc(name: str, text: str) -> None:
     """Meters and the bar count of one ABC tune, before music21 parses it (a repeat sign counts once:
-    music21 expands repeats, so the limit is on the written bars)."""
+    music21 expands repeats, so the limit is on the written bars), and its key fields."""
+    _check_abc_key(name, text)
     for match in [*_ABC_METER.finditer(text), *_ABC_INLINE_METER.finditer(text)]:
         beats = sum(int(x) for x in re.findall(r"\d+", match.group(1)))
         check_meter(name, beats, int(match.group(2)))
