@@ -45,6 +45,20 @@ def _create(db: sqlite3.Connection) -> None:
             db.execute(statement)  # not executescript: it commits, and the migration is one transaction
 
 
+def _wal(db: sqlite3.Connection) -> None:
+    """Switch to WAL, retrying while another process holds the lock: SQLite answers a journal-mode
+    change on a busy fresh file with "database is locked" at once, without its busy handler."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 class SessionStore:
     """One SQLite file; safe to share between threads (one connection behind a lock)."""
 
@@ -57,7 +71,7 @@ class SessionStore:
             self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_S,
                                        isolation_level=None)
             self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-            self._db.execute("PRAGMA journal_mode=WAL")
+            _wal(self._db)
             self._migrate()
         except (OSError, sqlite3.Error) as err:
             raise AgentError(f"cannot open the sessions database {self.path}: {err}") from err
