@@ -25,13 +25,14 @@ def prepare_command(
     config = load_config()
     models = config.models(progress=typer.echo)
     settings = models.lm_settings() or {}
-    spec = get_base(base or settings.get("base"))
+    shipped = get_base(settings.get("base"))
+    spec = get_base(base) if base else shipped
     if is_converted(spec, config.cache):
         typer.echo(f"{spec.name}: already converted in {config.cache}")
     else:
         folder = ensure_converted(spec, config.cache, progress=typer.echo)
         typer.echo(f"{spec.name}: converted into {folder}")
-    if spec.name == get_base(settings.get("base")).name and models.lm_missing() is None:
+    if spec.name == shipped.name and models.lm_missing() is None:
         models.lyrics_lm().warm()  # the lean model, lexicons and output rows the first lyric needs
         typer.echo(f"{spec.name}: ready for lyrics (English and Mandarin)")
 

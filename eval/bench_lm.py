@@ -55,9 +55,8 @@ print(json.dumps({"load_s": round(loaded, 2), "lines": lines, "peak_rss_after_lo
 
 
 # `tunesmith ARGS` in a fresh interpreter that prints its own peak RSS (kB) as its last line
-CLI = ("import atexit, sys; from pathlib import Path; "
-       "atexit.register(lambda: print('VmHWM', next(x for x in Path('/proc/self/status').read_text().splitlines() "
-       "if x.startswith('VmHWM')).split()[1])); "
+CLI = ("import atexit, sys; from tunesmith.eval.bench_lm import peak_rss_mb; "
+       "atexit.register(lambda: print('VmHWM', round(peak_rss_mb() * 1024))); "
        "sys.argv = ['tunesmith', *sys.argv[1:]]; from tunesmith.agent.cli import main; main()")
 
 

@@ -5,30 +5,21 @@ from __future__ import annotations
 
 import io
 import os
-import struct
 import time
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from tunesmith.eval.fuzz.inputs import midi, vlq
 from tunesmith.tokenization import limits
 from tunesmith.tokenization.errors import MusicFileError
 from tunesmith.tokenization.files import read_song
 
 
-def _vlq(n: int) -> bytes:
-    out = [n & 0x7F]
-    n >>= 7
-    while n:
-        out.append(0x80 | (n & 0x7F))
-        n >>= 7
-    return bytes(reversed(out))
-
-
-def _midi(events: list[bytes], tpq: int = 480) -> bytes:
-    track = b"".join(events) + b"\x00\xff\x2f\x00"
-    return b"MThd" + struct.pack(">IHHH", 6, 0, 1, tpq) + b"MTrk" + struct.pack(">I", len(track)) + track
+def _midi(events: list[bytes]) -> bytes:
+    """A format-0 MIDI file of one track of raw events (the fuzz generator's writer)."""
+    return midi([b"".join(events)], fmt=0)
 
 
 def _refused(path: Path, pattern: str) -> None:
@@ -39,13 +30,13 @@ def _refused(path: Path, pattern: str) -> None:
 
 
 def test_midi_time_span_and_meter(tmp_path: Path) -> None:
-    (tmp_path / "delta.mid").write_bytes(_midi([_vlq(0x0FFFFFFF) + b"\x90\x3c\x40", _vlq(480) + b"\x80\x3c\x40"]))
+    (tmp_path / "delta.mid").write_bytes(_midi([vlq(0x0FFFFFFF) + b"\x90\x3c\x40", vlq(480) + b"\x80\x3c\x40"]))
     _refused(tmp_path / "delta.mid", "quarter notes, more than the limit of 2048")
-    overflow = [_vlq(0x0FFFFFFF) + (b"\x90" if i % 2 == 0 else b"\x80") + b"\x3c\x40" for i in range(40)]
+    overflow = [vlq(0x0FFFFFFF) + (b"\x90" if i % 2 == 0 else b"\x80") + b"\x3c\x40" for i in range(40)]
     (tmp_path / "overflow.mid").write_bytes(_midi(overflow))
     _refused(tmp_path / "overflow.mid", "more than the limit")
     wide = b"\x00\xff\x58\x04" + bytes([200, 2, 24, 8])  # 200/4
-    (tmp_path / "meter.mid").write_bytes(_midi([wide, b"\x00\x90\x3c\x40", _vlq(480) + b"\x80\x3c\x40"]))
+    (tmp_path / "meter.mid").write_bytes(_midi([wide, b"\x00\x90\x3c\x40", vlq(480) + b"\x80\x3c\x40"]))
     _refused(tmp_path / "meter.mid", "meter 200/4, outside the limits")
 
 
@@ -92,10 +83,10 @@ def test_special_files_are_refused_without_reading(tmp_path: Path) -> None:
 
 def test_a_long_tune_with_a_short_pickup_signature_is_not_counted_in_pickup_bars(tmp_path: Path) -> None:
     pickup = b"\x00\xff\x58\x04" + bytes([1, 3, 24, 8])  # 1/8, then 6/8 for the rest
-    rest = _vlq(240) + b"\xff\x58\x04" + bytes([6, 3, 24, 8])
-    notes = [b"\x00\x90\x3c\x40" + _vlq(240) + b"\x80\x3c\x40" for _ in range(64 * 6)]  # 64 bars of eighths
-    (tmp_path / "pickup.mid").write_bytes(_midi([pickup, b"\x00\x90\x3e\x40" + _vlq(240) + b"\x80\x3e\x40",
-                                                 rest.replace(_vlq(240), b"\x00", 1), *notes]))
+    rest = vlq(240) + b"\xff\x58\x04" + bytes([6, 3, 24, 8])
+    notes = [b"\x00\x90\x3c\x40" + vlq(240) + b"\x80\x3c\x40" for _ in range(64 * 6)]  # 64 bars of eighths
+    (tmp_path / "pickup.mid").write_bytes(_midi([pickup, b"\x00\x90\x3e\x40" + vlq(240) + b"\x80\x3e\x40",
+                                                 rest.replace(vlq(240), b"\x00", 1), *notes]))
     assert read_song(tmp_path / "pickup.mid").melody.notes
 
 

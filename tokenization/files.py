@@ -193,7 +193,7 @@ def _read_abc(data: bytes, *, name: str, tune: int, max_notes: int) -> Song:
     from .abc import abc_lyrics
 
     chosen = _pick_tune(_text(data, name, "an ABC file"), tune, name)
-    check_abc(name, chosen)
+    check_abc(name, chosen, max_notes=max_notes)
     stream = _parse(chosen, fmt="abc", name=name)
     if hasattr(stream, "scores"):  # an Opus: music21 split it further
         stream = stream.scores[0]
@@ -240,10 +240,7 @@ def read_song(path: str | Path, *, max_bytes: int = MAX_BYTES, max_notes: int = 
         return _read_abc(data, name=name, tune=tune, max_notes=max_notes)
     if fmt in ("musicxml", "mxl"):
         text = _musicxml_text(data, fmt, name)
-        count = text.count("<note>") + text.count("<note ")
-        if count > max_notes:
-            raise MusicFileError(f"{name} has {count} notes, more than the limit of {max_notes}")
-        check_musicxml(name, text)
+        check_musicxml(name, text, max_notes=max_notes)
         stream = _parse(text, fmt="musicxml", name=name)
     else:
         text = _text(data, name, "a Humdrum file")

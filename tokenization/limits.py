@@ -95,7 +95,7 @@ def _check_abc_key(name: str, text: str) -> None:
             raise MusicFileError(f"{name} has the key K:{value}, which is not a key (e.g. K:G, K:Em, K:D dorian)")
 
 
-def check_abc(name: str, text: str) -> None:
+def check_abc(name: str, text: str, *, max_notes: int = MAX_NOTES) -> None:
     """Meters and the bar count of one ABC tune, before music21 parses it (a repeat sign counts once:
     music21 expands repeats, so the limit is on the written bars), and its key fields."""
     _check_abc_key(name, text)
@@ -115,8 +115,8 @@ def check_abc(name: str, text: str) -> None:
     if crowded > MAX_BAR_NOTES:
         raise MusicFileError(f"{name} has a bar of {crowded} notes, more than the limit of {MAX_BAR_NOTES}")
     total = len(re.findall(r"[A-Ga-g]", body))
-    if total > MAX_NOTES:
-        raise MusicFileError(f"{name} has {total} notes, more than the limit of {MAX_NOTES}")
+    if total > max_notes:
+        raise MusicFileError(f"{name} has {total} notes, more than the limit of {max_notes}")
 
 
 def check_humdrum(name: str, text: str) -> None:
@@ -125,13 +125,13 @@ def check_humdrum(name: str, text: str) -> None:
         check_meter(name, int(beats), int(unit))
 
 
-def check_musicxml(name: str, text: str) -> None:
+def check_musicxml(name: str, text: str, *, max_notes: int = MAX_NOTES) -> None:
     """Meters, notes and measures of a MusicXML text, before music21 parses it."""
+    notes = text.count("<note>") + text.count("<note ")
+    if notes > max_notes:
+        raise MusicFileError(f"{name} has {notes} notes, more than the limit of {max_notes}")
     for beats, unit in re.findall(r"<beats>\s*([\d+]+)\s*</beats>\s*<beat-type>\s*(\d+)\s*</beat-type>", text):
         check_meter(name, sum(int(x) for x in beats.split("+")), int(unit))
-    notes = text.count("<note>") + text.count("<note ")
-    if notes > MAX_NOTES:
-        raise MusicFileError(f"{name} has {notes} notes, more than the limit of {MAX_NOTES}")
     parts = max(1, text.count("<part ") + text.count("<part>"))
     measures = (text.count("<measure ") + text.count("<measure>")) / parts
     if measures > MAX_BARS + 1:

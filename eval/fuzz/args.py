@@ -16,11 +16,9 @@ import argparse
 import json
 import shutil
 import tempfile
-import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .runner import ROOT, baseline_tree, environment, run_case, tally
+from .runner import environment, over_revision, resolve, run_retrying, tally
 
 LAUNCHER = Path(__file__).resolve().parents[2] / "tests" / "fake_cli.py"  # tests/: it imports the agent
 REEL = "X:1\nT:Test reel\nM:4/4\nL:1/8\nK:G\n|:GABc dBdB|c2ec BdBG|AGFG ABcA|BGAF G4:|\n"
@@ -148,9 +146,7 @@ def _one(case: dict, *, source: Path, timeout: float) -> dict:
         argv = [str(LAUNCHER), *case["argv"]]
         outside = work.with_name(work.name + "-outside.json")  # a path outside the case's folder
         stdin = case["stdin"].replace("{OUTSIDE}", str(outside))
-        ran = run_case(argv, env=env, cwd=work, timeout=timeout, stdin=stdin)
-        if ran.kind == "hang":
-            ran = run_case(argv, env=env, cwd=work, timeout=3 * timeout, stdin=stdin)
+        ran = run_retrying(argv, env=env, cwd=work, timeout=timeout, stdin=stdin)
         return {**ran.as_dict(), "outside_writes": [str(outside)] if outside.exists() else []}
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -158,26 +154,15 @@ def _one(case: dict, *, source: Path, timeout: float) -> dict:
 
 
 def run_revision(rev: str, selected: list[dict], *, jobs: int, timeout: float) -> dict:
-    source = baseline_tree(rev)
-    started = time.perf_counter()
-    try:
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            results = list(pool.map(lambda case: _one(case, source=source, timeout=timeout), selected))
-    finally:
-        shutil.rmtree(source, ignore_errors=True)
+    results, seconds = over_revision(rev, selected, lambda case, source: _one(case, source=source, timeout=timeout),
+                                     jobs=jobs)
     rows = [{"argv": case["argv"], "stdin": case["stdin"], **result} for case, result in zip(selected, results)]
-    return {"rev": rev, "seconds": round(time.perf_counter() - started, 1), "classes": tally([r["kind"] for r in rows]),
+    return {"rev": rev, "seconds": seconds, "classes": tally([r["kind"] for r in rows]),
             "peak_rss_max": max((r["peak_rss"] for r in rows), default=0),
             "outside_writes": sum(bool(r["outside_writes"]) for r in rows),
             "printed_escapes": sum(r["escapes"] for r in rows),
             "json_with_extra_output": sum(r["stdout_json"] is False for r in rows), "cases": rows}
 
-
-def _resolve(rev: str) -> str:
-    import subprocess
-
-    return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev], check=True, capture_output=True,
-                          text=True).stdout.strip()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -194,7 +179,7 @@ def main(argv: list[str] | None = None) -> None:
                     "memory_limit_bytes": 2 << 30}
     for label, rev in (("before", args.before), ("after", args.after)):
         if rev:
-            report[label] = run_revision(_resolve(rev), selected, jobs=args.jobs, timeout=args.timeout)
+            report[label] = run_revision(resolve(rev), selected, jobs=args.jobs, timeout=args.timeout)
             row = report[label]
             print(label, row["rev"], row["classes"], f"escapes printed {row['printed_escapes']},",
                   f"outside writes {row['outside_writes']}, peak RSS {row['peak_rss_max'] / 2**20:.0f} MiB,",

@@ -20,13 +20,12 @@ import json
 import re
 import shutil
 import tempfile
-import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .inputs import inputs, special
-from .runner import ROOT, baseline_tree, environment, run_case, tally
+from .runner import environment, over_revision, resolve, run_retrying, tally
 
+SPECIALS = ("@fifo.mid", "@zero.mid", "@urandom.abc", "@dangling.mid", "@loop.mid", "@folder.mid")  # inputs.special
 COMMANDS = {
     "analyze": ["analyze", "{file}"],
     "chords": ["chords", "{file}", "--out", "o"],
@@ -35,11 +34,11 @@ COMMANDS = {
 }
 
 
-def cases(*, only: str | None = None, limit: int | None = None, match: str | None = None) -> list[dict]:
+def cases(*, only: str | None = None, limit: int | None = None, match: str | None = None,
+          names: list[str] | None = None) -> list[dict]:
     """(input, command) pairs in a stable order; `limit` keeps every n-th input (a spread, not a prefix),
     `match` the inputs whose names match a regular expression."""
-    names = [name for name, _ in inputs()] + ["@fifo.mid", "@zero.mid", "@urandom.abc", "@dangling.mid", "@loop.mid",
-                                               "@folder.mid"]
+    names = (names or [name for name, _ in inputs()]) + list(SPECIALS)
     if match:
         names = [name for name in names if re.search(match, name)]
     if limit and limit < len(names):
@@ -66,27 +65,19 @@ def _one(case: dict, *, source: Path, timeout: float, data: dict[str, bytes]) ->
         before = {p.name for p in outer.iterdir()}
         argv = [arg.replace("{file}", file) for arg in COMMANDS[case["command"]]]
         env = environment(home=work / "home", source=source)
-        ran = run_case(["-m", "tunesmith.agent.cli", *argv], env=env, cwd=work, timeout=timeout)
-        if ran.kind == "hang":
-            ran = run_case(["-m", "tunesmith.agent.cli", *argv], env=env, cwd=work, timeout=3 * timeout)
+        ran = run_retrying(["-m", "tunesmith.agent.cli", *argv], env=env, cwd=work, timeout=timeout)
         outside = sorted({p.name for p in outer.iterdir()} - before)
         return {**ran.as_dict(), "outside_writes": outside}
     finally:
         shutil.rmtree(outer, ignore_errors=True)
 
 
-def run_revision(rev: str, selected: list[dict], *, jobs: int, timeout: float) -> dict:
-    source = baseline_tree(rev)
-    data = dict(inputs())
-    started = time.perf_counter()
-    try:
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            results = list(pool.map(lambda c: _one(c, source=source, timeout=timeout, data=data), selected))
-    finally:
-        shutil.rmtree(source, ignore_errors=True)
+def run_revision(rev: str, selected: list[dict], *, jobs: int, timeout: float, data: dict[str, bytes]) -> dict:
+    results, seconds = over_revision(rev, selected, lambda c, source: _one(c, source=source, timeout=timeout, data=data),
+                                     jobs=jobs)
     rows = [{**case, **result} for case, result in zip(selected, results)]
     by_command = {command: tally([r["kind"] for r in rows if r["command"] == command]) for command in COMMANDS}
-    return {"rev": rev, "seconds": round(time.perf_counter() - started, 1), "classes": tally([r["kind"] for r in rows]),
+    return {"rev": rev, "seconds": seconds, "classes": tally([r["kind"] for r in rows]),
             "by_command": by_command, "peak_rss_max": max((r["peak_rss"] for r in rows), default=0),
             "outside_writes": sum(bool(r["outside_writes"]) for r in rows),
             "printed_escapes": sum(r["escapes"] for r in rows),
@@ -96,12 +87,6 @@ def run_revision(rev: str, selected: list[dict], *, jobs: int, timeout: float) -
                           if r["kind"] not in ("clean error", "success")],
             "cases": rows}
 
-
-def _resolve(rev: str) -> str:
-    import subprocess
-
-    return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev], check=True, capture_output=True,
-                          text=True).stdout.strip()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -115,12 +100,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    selected = cases(only=args.only, limit=args.limit, match=args.match)
+    data = dict(inputs())  # generated once: both revisions read the same bytes
+    selected = cases(only=args.only, limit=args.limit, match=args.match, names=list(data))
     report: dict = {"inputs": len({c["input"] for c in selected}), "runs": len(selected), "timeout_s": args.timeout,
                     "retry_timeout_s": 3 * args.timeout, "address_cap_bytes": 3 << 30, "memory_limit_bytes": 2 << 30}
     for label, rev in (("before", args.before), ("after", args.after)):
         if rev:
-            report[label] = row = run_revision(_resolve(rev), selected, jobs=args.jobs, timeout=args.timeout)
+            report[label] = row = run_revision(resolve(rev), selected, jobs=args.jobs, timeout=args.timeout,
+                                               data=data)
             print(label, row["rev"], row["classes"], f"outside writes {row['outside_writes']},",
                   f"peak RSS {row['peak_rss_max'] / 2**20:.0f} MiB, {row['seconds']}s", flush=True)
             for bad in row["not_clean"][:20]:

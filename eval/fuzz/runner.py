@@ -15,12 +15,15 @@ import json
 import os
 import re
 import resource
+import shutil
 import signal
 import subprocess
 import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -152,3 +155,29 @@ def environment(*, home: Path, source: Path | None, extra: dict[str, str] | None
 
 def tally(kinds: list[str]) -> dict[str, int]:
     return {kind: kinds.count(kind) for kind in CLASSES}
+
+
+def run_retrying(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float, stdin: str = "") -> Ran:
+    """run_case, and once more at 3x the timeout when it hangs: a slow run on a loaded machine is not a hang."""
+    ran = run_case(argv, env=env, cwd=cwd, timeout=timeout, stdin=stdin)
+    return run_case(argv, env=env, cwd=cwd, timeout=3 * timeout, stdin=stdin) if ran.kind == "hang" else ran
+
+
+def over_revision(rev: str, selected: list[dict], one: Callable[[dict, Path], dict], *,
+                  jobs: int) -> tuple[list[dict], float]:
+    """`one(case, source)` for every case against revision `rev` (extracted by baseline_tree),
+    `jobs` at a time; (the results in case order, wall seconds)."""
+    source = baseline_tree(rev)
+    started = time.perf_counter()
+    try:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            results = list(pool.map(lambda case: one(case, source), selected))
+    finally:
+        shutil.rmtree(source, ignore_errors=True)
+    return results, round(time.perf_counter() - started, 1)
+
+
+def resolve(rev: str) -> str:
+    """A revision's short hash (what the reports record)."""
+    return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev], check=True, capture_output=True,
+                          text=True).stdout.strip()

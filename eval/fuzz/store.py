@@ -22,8 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .args import _resolve
-from .runner import baseline_tree, classify, environment
+from .runner import baseline_tree, classify, environment, resolve
 
 LAUNCHER = Path(__file__).resolve().parents[2] / "tests" / "fake_cli.py"  # tests/: it imports the agent
 
@@ -160,7 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     report: dict = {"rounds": args.rounds}
     for label, rev in (("before", args.before), ("after", args.after)):
         if rev:
-            row = report[label] = run_revision(_resolve(rev), rounds=args.rounds, timeout=args.timeout)
+            row = report[label] = run_revision(resolve(rev), rounds=args.rounds, timeout=args.timeout)
             first, chat, hurt = row["first_runs"], row["chat_continue"], row["damage"]
             print(f"{label} {row['rev']}: first runs {first['rounds_failed']}/{first['rounds']} rounds failed, "
                   f"{first['tracebacks']} tracebacks; chat -c {chat['turns_lost']}/{chat['turns_said']} turns lost "

@@ -85,8 +85,9 @@ def _rewrite_request(state: SongState, ctx: Context, melody: Melody, *, bars: in
     from ..theory.key import estimate_key
 
     known = state.style or (state.song.style if state.song else None)
-    own = replace(state, key=melody.key or estimate_key(melody)[0], mode=None, meter=melody.meter,
-                  tempo=melody.tempo, style=known or _heard_style(melody, ctx))
+    own_key = melody.key or estimate_key(melody)[0]
+    own = replace(state, key=own_key, mode=None, meter=melody.meter, tempo=melody.tempo,
+                  style=known or _heard_style(melody, ctx, key=own_key))
     controls = melody_controls(own)
     given = {"style": style, "key": key, "mode": mode, "meter": meter, "tempo": tempo}
     controls.update({name: value for name, value in given.items() if value is not None})
@@ -101,16 +102,14 @@ def _rewrite_request(state: SongState, ctx: Context, melody: Melody, *, bars: in
 HEARD_STYLE_MIN = 0.4  # how sure the style profiles must be (top of 16 styles) before a file is taken for a style
 
 
-def _heard_style(melody: Melody, ctx: Context) -> str | None:
+def _heard_style(melody: Melody, ctx: Context, *, key: KeySpec) -> str | None:
     """The style the shipped profiles hear in a melody that came without one (a MIDI file), when
     they are sure enough: `--continue song.mid` then goes on in the tune's own style."""
     path = ctx.models.profiles_path
     if path is None or not path.is_file() or not melody.notes:
         return None
     from ...finetune.corpus.profiles import load_profiles, melody_features
-    from ..theory.key import estimate_key
 
-    key = melody.key or estimate_key(melody)[0]
     ranked = load_profiles(path).rank(melody_features(melody, tonic_pc=key.pitch_class))
     return ranked[0][0] if ranked and ranked[0][1] >= HEARD_STYLE_MIN else None
 
