@@ -1,5 +1,6 @@
-"""The lyrics action: words that fit the current melody, drafted by a bigger LLM, the pretrained
-language model or the non-neural drafters, and checked line by line by the fitter."""
+"""The lyrics actions: words that fit the current melody, and one line of them rewritten, drafted by
+a bigger LLM, the pretrained language model or the non-neural drafters, and checked line by line by
+the fitter."""
 
 from __future__ import annotations
 
@@ -47,4 +48,31 @@ def write_lyrics(state: SongState, ctx: Context, *, theme: str, lang: str | None
                    seed=result.seed, drafter=result.drafter, lines=" / ".join(line.text for line in result.lines),
                    files=files_text(artifact["files"]))
     notes = (*result.warnings, *([f"{why}: lines drafted by the non-neural drafter"] if why else []))
+    return Outcome(state=state, summary=text, artifact=artifact, detail=result, notes=tuple(notes))
+
+
+def rewrite_lyric_line(state: SongState, ctx: Context, *, line: int, rhyme_with: int | None = None,
+                       theme: str | None = None, seed: int | None = None) -> Outcome:
+    """Line `line` of the current lyrics rewritten on the same notes, rhyming with line `rhyme_with`
+    and about `theme` when given; every other line stays.  The drafter is write_lyrics' auto choice."""
+    from ..lyrics.rewrite import checked_lines, rewrite_line as refit_line
+
+    song = need_melody(state)
+    checked_lines(song, line=line, rhyme_with=rhyme_with)
+    llm, why = ctx.drafter, None
+    if llm is None:
+        why = ctx.models.lm_missing()
+        if why is None:
+            from ..lyrics.pretrained import PretrainedDrafter
+
+            llm = PretrainedDrafter(ctx.models.lyrics_lm())
+    result = refit_line(song, line=line, rhyme_with=rhyme_with, theme=theme, seed=seed, drafter=llm)
+    state, artifact = keep_song(state, ctx, result.song,
+                                what=named("lyrics", ctx.label, f"line{line}", f"s{result.seed}"))
+    artifact.update(lyrics=result.as_dict(), seed=result.seed)
+    partner = result.rhyme_with
+    rhymes = f' rhyming with line {partner} ("{result.lines[partner - 1]}")' if partner else ""
+    text = summary("rewrite_lyric_line", line=line, text=result.line.text, old=result.old, rhymes=rhymes,
+                   lines=" / ".join(result.lines), files=files_text(artifact["files"]))
+    notes = (*result.warnings, *([f"{why}: the line was drafted by the non-neural drafter"] if why else []))
     return Outcome(state=state, summary=text, artifact=artifact, detail=result, notes=tuple(notes))

@@ -14,7 +14,7 @@ import random
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 
 from ...tokenization.music import Melody, Song, Syllable
@@ -98,7 +98,8 @@ def _syllables_en(fit: en.LineFit) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def _check(text: str, phrase: Phrase, lang: str, rhyme_with: str | None) -> LineResult | None:
+def check_line(text: str, phrase: Phrase, lang: str, rhyme_with: str | None) -> LineResult | None:
+    """The line as fitted to the phrase, or None when the fitter refuses it (or it misses the rhyme)."""
     if lang == "en":
         fit = en.fit_line(text, phrase)
         if not fit.ok or (rhyme_with and not en.rhymes(fit.last_word, rhyme_with)):
@@ -111,7 +112,7 @@ def _check(text: str, phrase: Phrase, lang: str, rhyme_with: str | None) -> Line
                       fit.agreement, fit)
 
 
-def _default_drafter(lang: str) -> Drafter:
+def default_drafter(lang: str) -> Drafter:
     """The non-neural drafters (the action layer passes the pretrained LM's drafter as `drafter`
     when it is installed)."""
     if lang == "en":
@@ -121,7 +122,27 @@ def _default_drafter(lang: str) -> Drafter:
     return PoetryDrafter()
 
 
-def _theme_warnings(theme: str, lang: str, drafter: Drafter) -> list[str]:
+def draft_fitted(drafter: Drafter, phrase: Phrase, *, theme: str, lang: str, rhyme_with: str | None, seed: int,
+                 previous: str, verse: tuple[str, ...], max_drafts: int,
+                 keep: Callable[[LineResult], bool] | None = None) -> tuple[LineResult | None, int]:
+    """The best-fitting line of up to `max_drafts` rounds of drafts for one phrase (round k drafts
+    with `seed + 13 k`); only lines the fitter accepts, and `keep` when given, count.
+    (the line or None, the rounds used)."""
+    for attempt in range(max_drafts):
+        try:
+            texts = drafter.draft_line(theme=theme, syllables=phrase.syllables, stress_pattern=phrase.stress_pattern(),
+                                       rhyme_with=rhyme_with, lang=lang, seed=(seed + attempt * 13) % (1 << 63),
+                                       contour=phrase.contour(), previous=previous, verse=verse)
+        except ValueError as err:
+            raise ToolError(f"the drafter {getattr(drafter, 'name', '?')} failed: {err}") from err
+        fitted = [r for r in (check_line(t, phrase, lang, rhyme_with) for t in texts)
+                  if r is not None and (keep is None or keep(r))]
+        if fitted:
+            return max(fitted, key=lambda r: r.score), attempt + 1
+    return None, max_drafts
+
+
+def theme_warnings(theme: str, lang: str, drafter: Drafter) -> list[str]:
     if match_themes(theme) or (lang == "zh" and zh.han_chars(theme)):
         return []
     if lang == "en" and getattr(drafter, "reads_theme", False):
@@ -163,7 +184,7 @@ def write_lyrics(melody_or_song: Melody | Song, *, theme: str, lang: str = "en",
                      f"(to bar {bar}); the rest has no words")
     groups = scheme_groups(rhyme, len(phrases))
     seed = random.Random().randrange(1 << 31) if seed is None else int(seed)
-    drafter = drafter or _default_drafter(lang)
+    drafter = drafter or default_drafter(lang)
     lines: list[LineResult | None] = [None] * len(phrases)
     restarts: Counter = Counter()
     banned: dict[str, set[str]] = defaultdict(set)
@@ -174,27 +195,16 @@ def write_lyrics(melody_or_song: Melody | Song, *, theme: str, lang: str = "en",
         phrase, group = phrases[i], groups[i]
         head = groups.index(group) if group else i
         rhyme_with = lines[head].fit.last_word if group and head < i else None
-        chosen = None
-        for attempt in range(max_drafts):
-            line_seed = seed * 7919 + i * 104729 + attempt * 13 + restarts[group] * 100003
-            try:
-                texts = drafter.draft_line(theme=theme, syllables=phrase.syllables,
-                                           stress_pattern=phrase.stress_pattern(), rhyme_with=rhyme_with,
-                                           lang=lang, seed=line_seed % (1 << 63), contour=phrase.contour(),
-                                           previous=lines[i - 1].text if i and lines[i - 1] else "",
-                                           verse=tuple(line.text for line in lines[max(0, i - VERSE_CONTEXT):i]
-                                                       if line is not None))
-            except ValueError as err:
-                raise ToolError(f"the drafter {getattr(drafter, 'name', '?')} failed: {err}") from err
-            drafts += 1
-            fitted = [r for r in (_check(t, phrase, lang, rhyme_with) for t in texts) if r is not None]
-            if group and head == i:
-                fitted = [r for r in fitted if r.fit.last_word.lower() not in banned[group]]
-            if fitted:
-                chosen = replace(max(fitted, key=lambda r: r.score), group=group)
-                break
+        fresh = (lambda r, taken=banned[group]: r.fit.last_word.lower() not in taken) if group and head == i else None
+        chosen, used = draft_fitted(drafter, phrase, theme=theme, lang=lang, rhyme_with=rhyme_with,
+                                    seed=seed * 7919 + i * 104729 + restarts[group] * 100003,
+                                    previous=lines[i - 1].text if i and lines[i - 1] else "",
+                                    verse=tuple(line.text for line in lines[max(0, i - VERSE_CONTEXT):i]
+                                                if line is not None),
+                                    max_drafts=max_drafts, keep=fresh)
+        drafts += used
         if chosen is not None:
-            lines[i] = chosen
+            lines[i] = replace(chosen, group=group)
             i += 1
         elif rhyme_with is not None and restarts[group] < MAX_RESTARTS:
             banned[group].add(rhyme_with.lower())
@@ -209,4 +219,4 @@ def write_lyrics(melody_or_song: Melody | Song, *, theme: str, lang: str = "en",
     return LyricsResult(song=replace(song, melody=melody), phrases=phrases, lines=tuple(done), lang=lang,
                         theme=theme, rhyme=rhyme, seed=seed, drafter=getattr(drafter, "name", type(drafter).__name__),
                         drafts=drafts, seconds=time.perf_counter() - started,
-                        warnings=tuple(notes + _theme_warnings(theme, lang, drafter)))
+                        warnings=tuple(notes + theme_warnings(theme, lang, drafter)))
