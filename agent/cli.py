@@ -26,6 +26,7 @@ from .cli_lyrics import lyrics
 from .cli_text import text_app
 from .cli_train import train_app
 from .cli_music import register_music_commands
+from .cli_sessions import sessions
 from .cli_tool import tool
 from .edge import clean
 
@@ -100,6 +101,7 @@ app.command()(demo)
 app.command()(chat)
 app.command()(batch)
 app.command("run")(run)
+app.command()(sessions)
 app.command()(tool)
 _flag_help_everywhere(app)
 

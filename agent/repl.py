@@ -2,20 +2,24 @@
 
 The loop only does I/O; `respond` and the tools do the work.  `read(prompt)` and
 `echo(text, style)` are injected (input and a rich console in the terminal, lists in
-tests); `write(chunk)`, when given, streams the reply as it is generated.  Ctrl-C during
-a turn cancels it and keeps the session as it was; Ctrl-D or /quit leaves.
+tests); `write(chunk)`, when given, streams the reply as it is generated; `spinner` (start/stop)
+runs while a turn works, stopped whenever something is printed.  A tool call is one line
+(`/show NAME` shows what it made).  Ctrl-C during a turn cancels it and keeps the session as
+it was; Ctrl-D or /quit leaves.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import shlex
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..prompts.errors import TunesmithError
 from .edge import text_limit
@@ -27,68 +31,149 @@ from .toolkit import call_tool
 log = logging.getLogger(__name__)
 
 PROMPT = "you> "
+MIN_SUMMARY_CELLS = 24  # a tool line's summary keeps at least this (or twice it) before file names give way
 QUIT = object()
 Echo = Callable[..., None]
 
 
-def _args_text(args: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in args.items())
+class Spinner(Protocol):
+    """What shows that a turn is running (rich's Status in a terminal); start and stop may repeat."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
 
 
-def show_tool(echo: Echo, call: ToolCall) -> None:
-    """One line per tool call, then the music or findings it produced."""
-    first = call.content.strip().splitlines()[0] if call.content.strip() else ""
-    echo(f"{'→' if call.ok else '✗'} {call.name}({_args_text(call.args)}): {first}", style="dim" if call.ok else "red")
-    if call.ok and call.artifact.get("view"):
-        echo(call.artifact["view"].rstrip())
+def _value_text(value: Any) -> str:
+    plain = isinstance(value, str) and value and not any(c.isspace() or c in "'\"" for c in value)
+    return value if plain else repr(value)
 
 
-def chat_turn(session: Session, text: str, *, echo: Echo, write: Callable[[str], None] | None = None) -> Turn | None:
+def fit_cells(text: str, width: int) -> str:
+    """`text` cut to `width` terminal cells, "…" marking the cut (wide characters count two).
+
+    >>> fit_cells("| D | G D | A7 | D |", 10), fit_cells("春眠不觉晓", 7)
+    ('| D | G D…', '春眠不…')
+    """
+    from rich.cells import cell_len, set_cell_size
+
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, max(width - 1, 0)).rstrip() + "…" if width > 0 else ""
+
+
+def tool_line(call: ToolCall, *, width: int | None = None) -> str:
+    """One line per tool call: mark, name, arguments, the summary's first line and the files by name;
+    cut to `width` cells (None: not cut) in the summary, the file names giving way on a narrow terminal."""
+    files = [str(p) for p in (call.artifact.get("files") or {}).values()] if call.ok else []
+    lines = call.content.strip().splitlines()
+    text = lines[0].strip() if lines else ""
+    if not call.ok:
+        for prefix in (f"{call.name} failed: ", f"{call.name}: "):
+            text = text.removeprefix(prefix)
+    names = list(dict.fromkeys(Path(p).name for p in files))
+    if files:
+        text = re.sub(r"\s*Files?: .*$", "", text)
+        for path in files:
+            text = text.replace(path, Path(path).name)
+    missing = [name for name in names if name not in text]
+    tail = f" (files: {', '.join(missing)})" if missing else ""
+    args = " ".join(f"{k}={_value_text(v)}" for k, v in call.args.items())
+    head = f"  {'✓' if call.ok else '✗'} {call.name}{' ' + args if args else ''}: "
+    if width is None:
+        return head + text + tail
+    from rich.cells import cell_len
+
+    if cell_len(head + text + tail) <= width:
+        return head + text + tail
+    short = f" (files: {missing[0]}, …)" if len(missing) > 1 else tail
+    for end, least in ((tail, 2 * MIN_SUMMARY_CELLS), (short, MIN_SUMMARY_CELLS)):
+        if end and width - cell_len(head + end) >= least:
+            return head + fit_cells(text, width - cell_len(head + end)) + end
+    return fit_cells(head + text, width)  # the summary first; /show NAME names the files
+
+
+def show_tool(echo: Echo, call: ToolCall, *, width: int | None = None) -> None:
+    """A tool call as it happens: one line (`/show NAME` prints what it made in full)."""
+    echo(tool_line(call, width=width), style="dim" if call.ok else "red")
+
+
+class TurnOutput:
+    """What a running turn prints: streamed text, one line per tool call, and the spinner between
+    them: stopped while text streams or a line prints, started again after a tool line."""
+
+    def __init__(self, *, echo: Echo, write: Callable[[str], None] | None = None, spinner: Spinner | None = None,
+                 width: Callable[[], int | None] | None = None) -> None:
+        self.echo, self.write, self.spinner, self.width = echo, write, spinner, width
+        self.open = False  # streamed text waits for its newline
+        self.streamed = False  # the text after the last tool call was streamed (the reply is not echoed)
+
+    def spin(self, on: bool) -> None:
+        if self.spinner is not None:
+            self.spinner.start() if on else self.spinner.stop()
+
+    def token(self, chunk: str) -> None:
+        self.spin(False)
+        self.write(chunk)
+        self.open = self.streamed = True
+
+    def tool(self, call: ToolCall) -> None:
+        self.spin(False)
+        self.close_line()
+        self.streamed = False
+        show_tool(self.echo, call, width=self.width() if self.width else None)
+        self.spin(True)
+
+    def close_line(self) -> None:
+        if self.open:
+            self.write("\n")
+            self.open = False
+
+    @property
+    def on_token(self) -> Callable[[str], None] | None:
+        return self.token if self.write is not None else None
+
+
+@contextmanager
+def turn_output(**io: Any) -> Iterator[TurnOutput]:
+    """A TurnOutput with the spinner running; stopped and the line closed however the turn ends
+    (Ctrl-C and errors included), before anything else is printed."""
+    out = TurnOutput(**io)
+    out.spin(True)
+    try:
+        yield out
+    finally:
+        out.spin(False)
+        out.close_line()
+
+
+def chat_turn(session: Session, text: str, *, echo: Echo, write: Callable[[str], None] | None = None,
+              spinner: Spinner | None = None, width: Callable[[], int | None] | None = None) -> Turn | None:
     """One chat turn with its output; None when it was cancelled or failed (the session is unchanged).
 
     Streamed text is written as it comes; a tool call closes the open line first.  The reply
     is echoed whole only when it was not streamed (no `write`, or a model that does not stream).
     """
-    line = {"open": False, "reply_streamed": False}
-
-    def close_line() -> None:
-        if line["open"]:
-            write("\n")
-            line["open"] = False
-
-    def on_token(chunk: str) -> None:
-        write(chunk)
-        line.update(open=True, reply_streamed=True)
-
-    def on_tool(call: ToolCall) -> None:
-        if write is not None:
-            close_line()
-        line["reply_streamed"] = False
-        show_tool(echo, call)
-
     try:
-        turn = respond(session, text, on_token=on_token if write else None, on_tool=on_tool)
+        with turn_output(echo=echo, write=write, spinner=spinner, width=width) as out:
+            turn = respond(session, text, on_token=out.on_token, on_tool=out.tool)
     except KeyboardInterrupt:
-        if write is not None:
-            close_line()
         echo("turn cancelled; the song is as it was before it", style="yellow")
         return None
     except Exception as err:  # noqa: BLE001 - a failed turn must not end the chat
-        if write is not None:
-            close_line()
         echo(f"error: {_error_text(err)}", style="red")
         return None
-    if write is not None:
-        close_line()
-    if turn.reply and not line["reply_streamed"]:
+    if turn.reply and not out.streamed:
         echo(turn.reply)
     return turn
 
 
 def run_repl(session: Session, *, read: Callable[[str], str] = input, echo: Echo,
              write: Callable[[str], None] | None = None, play: Callable[[Path], str] | None = None,
-             startup: tuple[str, ...] = ()) -> None:
-    """Chat until /quit or end of input; `startup` slash commands run first (e.g. /load FILE)."""
+             startup: tuple[str, ...] = (), spinner: Spinner | None = None,
+             width: Callable[[], int | None] | None = None) -> None:
+    """Chat until /quit or end of input; `startup` slash commands run first (e.g. /load FILE).
+    `spinner` runs while a turn works; `width` gives the terminal's width, tool lines are cut to it."""
     echo(f"tunesmith chat · session {session.id} · model {session.model} · /help lists commands", style="dim")
     for line in session.damaged:
         echo(line, style="yellow")
@@ -116,7 +201,7 @@ def run_repl(session: Session, *, read: Callable[[str], str] = input, echo: Echo
         if len(line) > text_limit("prompt"):
             echo(f"error: a message is at most {text_limit('prompt')} characters; this one has {len(line)}", style="red")
             continue
-        chat_turn(session, line, echo=echo, write=write)
+        chat_turn(session, line, echo=echo, write=write, spinner=spinner, width=width)
 
 
 def run_command(session: Session, line: str, *, echo: Echo, play: Callable[[Path], str] | None = None) -> object:
@@ -187,7 +272,33 @@ def _style(session: Session, args: list[str], *, echo: Echo, **_: Any) -> None:
 
 
 def _show(session: Session, args: list[str], *, echo: Echo, **_: Any) -> None:
-    echo(describe(session.state))
+    """The song; with a tool's name, what its last call in this session made, in full (the chat
+    prints one line per call)."""
+    if not args:
+        echo(describe(session.state))
+        return
+    names = tool_names(session)
+    if len(args) > 1 or args[0] not in names:
+        raise AgentError(f"/show takes nothing or one tool name ({', '.join(names)}), not {' '.join(args)!r}")
+    found = [(turn, call) for turn in session.turns for call in turn.tool_calls if call.name == args[0]]
+    if not found:
+        echo(f"no {args[0]} call in this session yet; /show alone shows the song")
+        return
+    turn, call = found[-1]
+    echo(f"turn {turn.index} ({turn.text[:60]!r}):", style="dim")
+    echo(tool_line(call), style=None if call.ok else "red")
+    detail = call.artifact.get("view") or "\n".join(call.content.strip().splitlines()[1:])
+    if detail.strip():
+        echo(detail.rstrip())
+    for note in call.artifact.get("notes") or ():
+        echo(f"note: {note}", style="dim")
+
+
+def tool_names(session: Session) -> list[str]:
+    """The tools a session's chat offers (the contract's, or a test's own table), in order."""
+    from .toolkit import TOOLS
+
+    return list(session.tools or TOOLS)
 
 
 def _export(session: Session, args: list[str], *, echo: Echo, **_: Any) -> None:
@@ -313,7 +424,7 @@ def _model(session: Session, args: list[str], *, echo: Echo, **_: Any) -> None:
 COMMANDS: dict[str, tuple[Callable[..., None], str]] = {
     "/help": (_help, "this list"),
     "/style": (_style, "show the settings, or set them: /style jig key=D mood=sad tempo=120"),
-    "/show": (_show, "the song: settings, melody as ABC, chords, lyrics, files"),
+    "/show": (_show, "the song: settings, melody as ABC, chords, lyrics, files; /show TOOL: its last call in full"),
     "/play": (_play, "render the song to WAV and play it"),
     "/export": (_export, "write files: /export [midi|musicxml|abc|wav|svg|png|all]"),
     "/undo": (_undo, "take back the last turn"),

@@ -129,6 +129,16 @@ class SessionStore:
                             GROUP BY s.id ORDER BY s.updated DESC LIMIT ?""", (limit,))
         return [dict(zip(("id", "updated", "model", "turns"), row)) for row in rows]
 
+    def overview(self, *, limit: int = 20) -> list[dict[str, Any]]:
+        """The sessions newest first (by last change: the first is the one `chat -c` resumes), each with
+        its kept turns and the text of the last one ('' when none): what `tunesmith sessions` lists."""
+        rows = self._run("""SELECT s.id, s.created, s.updated, s.model, s.out_dir,
+                                   (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id AND t.undone = 0),
+                                   COALESCE((SELECT t.text FROM turns t WHERE t.session_id = s.id AND t.undone = 0
+                                             ORDER BY t.idx DESC LIMIT 1), '')
+                            FROM sessions s ORDER BY s.updated DESC, s.rowid DESC LIMIT ?""", (limit,))
+        return [dict(zip(("id", "created", "updated", "model", "out_dir", "turns", "last"), row)) for row in rows]
+
     def next_index(self, session_id: str) -> int:
         """The index a new turn gets: after every turn ever stored, undone ones included."""
         return self._run("SELECT COALESCE(MAX(idx), 0) + 1 FROM turns WHERE session_id = ?", (session_id,))[0][0]

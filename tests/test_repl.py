@@ -44,8 +44,8 @@ def chat(tmp_path: Path, lines: list, *steps, write=None):
 
 
 def test_transcript(tmp_path: Path, tune: Path) -> None:
-    lines, session = chat(tmp_path, ["/style jig mood=sad", f"/load {tune}", "/show", "check it please", "/undo",
-                                     "/undo", "/show", "/bogus", "/quit"],
+    lines, session = chat(tmp_path, ["/style jig mood=sad", f"/load {tune}", "/show", "check it please",
+                                     "/show check_theory", "/undo", "/undo", "/show", "/bogus", "/quit"],
                           ("check_theory", {}), "It looks fine.")
     assert lines == [
         "tunesmith chat · session t1 · model scripted · /help lists commands",
@@ -57,13 +57,15 @@ def test_transcript(tmp_path: Path, tune: Path) -> None:
         "G2 F2 E2 D2 | C2 D2 E2 F2 | G2 E2 D2 C2 |]",
         "Files:",
         "  source: TMP/down.abc",
-        "→ check_theory(): Theory check: ok (0 errors, 1 warning, key C major)",
+        "  ✓ check_theory: Theory check: ok (0 errors, 1 warning, key C major)",
+        "It looks fine.",
+        "turn 3 ('check it please'):",
+        "  ✓ check_theory: Theory check: ok (0 errors, 1 warning, key C major)",
         "Theory check: ok (0 errors, 1 warning, key C major)",
         "  warning              every note but the last lasts 1 quarter(s): one rhythm throughout",
         "  info                 sounds like the declared C major (clarity 0.89)",
         "  info                 range C4-G4 (7 semitones)",
         "  info    bar 3        ends on the tonic C",
-        "It looks fine.",
         "undid 'check it please'; settings: style irish-jig, mood sad",
         "undid '/load TMP/down.abc'; settings: style irish-jig, mood sad",
         "Settings: style irish-jig, mood sad",
@@ -78,7 +80,7 @@ def test_ctrl_c_cancels_the_turn_and_keeps_the_session(tmp_path: Path) -> None:
     lines, session = chat(tmp_path, ["/style reel", "make it a jig", KeyboardInterrupt, "/style", EOFError],
                           ("set_style", {"style": "jig"}), KeyboardInterrupt)
     assert lines[1:] == ["Settings now: style irish-reel (used by the next melody).",
-                         "→ set_style(style='jig'): Settings now: style irish-jig (used by the next melody).",
+                         "  ✓ set_style style=jig: Settings now: style irish-jig (used by the next melody).",
                          "turn cancelled; the song is as it was before it",
                          "(Ctrl-D or /quit leaves)",
                          "settings: style irish-reel",
@@ -194,9 +196,9 @@ def test_streamed_text_around_a_tool_call(tmp_path: Path) -> None:
 
     out: list[str] = []
     step = AIMessage(content="Setting it.", tool_calls=[{"name": "set_style", "args": {"tempo": 90}, "id": "c1"}])
-    lines, _ = chat(tmp_path, ["slower", "/quit"], step, "Now 90 bpm.", write=out.append)
+    lines, _ = chat(tmp_path, ["slower: 90 bpm", "/quit"], step, "Now 90 bpm.", write=out.append)
     assert "".join(out) == "Setting it.\nNow 90 bpm.\n"
-    assert lines[1:] == ["→ set_style(tempo=90): Settings now: tempo 90 bpm (used by the next melody).", "bye"]
+    assert lines[1:] == ["  ✓ set_style tempo=90: Settings now: tempo 90 bpm (used by the next melody).", "bye"]
 
 
 def test_save_stays_in_the_output_folder_unless_forced(tmp_path: Path) -> None:
