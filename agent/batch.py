@@ -8,7 +8,9 @@ Input (JSONL, one object per line; blank lines and lines starting with # are ski
 history as it is.  `melody` (relative to the input file) is loaded before the first turn.
 
 Output in OUT: results.jsonl (id, ok, error, replies, tool_calls, files relative to OUT,
-findings, seconds) and one folder per id with its files.  A run can be interrupted and
+findings, seconds, turns: per user turn its reply, its tool calls (name, args, ok), its index
+in the session ("turn", as the tool calls' "turn") and the song after it as
+tools.facts.song_digest) and one folder per id with its files.  A run can be interrupted and
 started again with the same arguments: ids already in results.jsonl are skipped, a
 half-written last line is dropped, and the folder of an unfinished id is emptied first,
 so nothing is lost or duplicated.  A malformed line is reported (id null, its line number,
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from ..prompts.errors import TunesmithError
+from ..tools.facts import song_digest
 from .edge import text_limit
 from .errors import AgentError
 from .models import ModelUnavailableError
@@ -211,7 +214,10 @@ def _result(item: BatchItem, session: Session, turns: list[Turn], *, out_dir: Pa
             "replies": [t.reply for t in turns if t.kind == "chat"],
             "tool_calls": calls, "files": [rel(p) for t in turns for p in t.files],
             "findings": [f for t in turns for f in t.findings], "seconds": round(seconds, 3),
-            "turn_seconds": [round(t.seconds, 3) for t in turns if t.kind == "chat"]}
+            "turn_seconds": [round(t.seconds, 3) for t in turns if t.kind == "chat"],
+            "turns": [{"turn": t.index, "reply": t.reply,
+                       "tool_calls": [{"name": c.name, "args": c.args, "ok": c.ok} for c in t.tool_calls],
+                       "state": song_digest(t.state)} for t in turns if t.kind == "chat"]}
 
 
 def run_item(item: BatchItem, *, out_dir: Path, model: str, resources: Resources, chat_model: Any) -> dict[str, Any]:
@@ -225,7 +231,7 @@ def run_item(item: BatchItem, *, out_dir: Path, model: str, resources: Resources
     except (AgentError, OSError) as err:
         return {"id": item.id, "line": item.line, "ok": False, "error": str(err), "model": model,
                 "prompts": [text for role, text in item.messages if role == "user"], "replies": [],
-                "tool_calls": [], "files": [], "findings": [], "seconds": 0.0, "turn_seconds": []}
+                "tool_calls": [], "files": [], "findings": [], "seconds": 0.0, "turn_seconds": [], "turns": []}
     session = new_session(model=model, out_dir=folder, resources=resources, chat_model=chat_model,
                           session_id=f"batch-{item.id}")
     started, turns, error = time.perf_counter(), [], None

@@ -6,7 +6,8 @@ eval/ may not import agent/, so this drives the real command line: it writes one
 (every prompt gets the same small melody, so tools that need a song have one), runs
 `tunesmith batch FILE --out DIR --model SPEC --jobs N` and reads results.jsonl.  The first
 tool call of a prompt decides its task (the tool contract's, prompts/tools.toml);
-no tool call means "chat".  Arguments are right when every expected one matches after
+no tool call means "chat"; an expectation that names a "tool" needs that tool too (the edit
+and question tasks have several).  Arguments are right when every expected one matches after
 normalisation (key "D minor" == key "D" + mode "minor", case, ints); extra ones are allowed
 but counted.  Timing: per-turn seconds from the results (p50/p90, all turns and turns with
 exactly one tool call) and batch wall time as prompts per minute for each --jobs value.
@@ -36,7 +37,8 @@ SET_FILES = {"dev": ROOT.parent / "shared" / "dev-prompts.jsonl",
              "heldout": ROOT / "eval" / "data" / "heldout-prompts.jsonl",
              "heldout-b": ROOT / "eval" / "data" / "heldout-b-prompts.jsonl",
              "heldout-c": ROOT / "eval" / "data" / "heldout-c-prompts.jsonl",
-             "heldout-d": ROOT / "eval" / "data" / "heldout-d-prompts.jsonl"}
+             "heldout-d": ROOT / "eval" / "data" / "heldout-d-prompts.jsonl",
+             "heldout-e": ROOT / "eval" / "data" / "heldout-e-prompts.jsonl"}
 TOOL_TASKS = contract().tasks()
 # The contract's defaults: an omitted argument whose default is the expected value is right.
 DEFAULTS = {name: tool.defaults() for name, tool in contract().tools.items() if tool.defaults()}
@@ -120,14 +122,17 @@ def score(prompt: dict[str, Any], result: dict[str, Any] | None) -> dict[str, An
     got = {**{n: want[n] for n in by_default}, **got}
     task = task_of(tool)
     task_ok = task == prompt["expect"]["task"]
+    expect_tool = prompt["expect"].get("tool")
+    tool_ok = None if expect_tool is None else tool == expect_tool
     wrong = sorted(n for n in want if n in got and not arg_matches(n, want[n], got[n]))
     missing = sorted(n for n in want if n not in got)
     turns, calls = result.get("turn_seconds") or [], result.get("tool_calls") or []
     failed = bool(calls) and calls[0].get("ok") is False
     return {"id": prompt["id"], "set": prompt["set"], "lang": prompt["lang"], "prompt": prompt["prompt"],
             "expect_task": prompt["expect"]["task"], "task": task, "tool": tool, "args": raw,
-            "expect_args": prompt["expect"].get("args", {}), "task_ok": task_ok,
-            "args_ok": task_ok and not wrong and not missing, "wrong": wrong, "missing": missing,
+            "expect_args": prompt["expect"].get("args", {}), "task_ok": task_ok, "expect_tool": expect_tool,
+            "tool_ok": tool_ok, "args_ok": task_ok and tool_ok is not False and not wrong and not missing,
+            "wrong": wrong, "missing": missing,
             "extra": sorted(n for n in got if n not in want), "by_default": by_default, "tool_calls": len(calls),
             "tool_error": str(calls[0].get("content", ""))[:200] if failed else None,
             "seconds": turns[0] if turns else None, "error": result.get("error")}
@@ -168,13 +173,18 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         return {k: _rates([r for r in rows if key(r) == k]) for k in keys}
 
     extra = Counter(name for r in rows for name in r["extra"])
-    failures = [{k: r[k] for k in ("id", "lang", "prompt", "expect_task", "task", "tool", "expect_args", "args",
-                                   "wrong", "missing", "error")} for r in rows if not r["args_ok"]]
+    named = [r for r in rows if r.get("expect_tool")]
+    tools = {"n": len(named), "right_tool": sum(r["tool_ok"] for r in named),
+             "by_tool": {t: {"n": sum(r["expect_tool"] == t for r in named),
+                             "right_tool": sum(r["tool_ok"] for r in named if r["expect_tool"] == t)}
+                         for t in sorted({r["expect_tool"] for r in named})}}
+    failures = [{k: r[k] for k in ("id", "lang", "prompt", "expect_task", "task", "expect_tool", "tool", "expect_args",
+                                   "args", "wrong", "missing", "error")} for r in rows if not r["args_ok"]]
     return {"overall": _rates(rows), "by_set": group(lambda r: r["set"]), "by_lang": group(lambda r: r["lang"]),
             "by_set_lang": group(lambda r: f"{r['set']}/{r['lang']}"), "by_task": group(lambda r: r["expect_task"]),
             "confusion": confusion(rows), "confusion_by_set": {s: confusion([r for r in rows if r["set"] == s])
                                                                for s in sorted({r["set"] for r in rows})},
-            "extra_args": dict(extra.most_common()), "failures": failures,
+            "named_tools": tools, "extra_args": dict(extra.most_common()), "failures": failures,
             "tool_failures": [{k: r[k] for k in ("id", "tool", "args", "tool_error")} for r in rows if r["tool_error"]]}
 
 
@@ -280,6 +290,8 @@ def main(argv: list[str] | None = None) -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(_line("overall", report["overall"]))
+    if report["named_tools"]["n"]:
+        print(f"named tool right: {report['named_tools']['right_tool']}/{report['named_tools']['n']}")
     for group in ("by_set", "by_lang", "by_set_lang", "by_task"):
         for name, rates in report[group].items():
             print(_line(name, rates))

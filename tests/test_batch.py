@@ -12,7 +12,7 @@ from tunesmith.agent import batch as batch_module
 from tunesmith.agent.batch import EXIT_FAILED, EXIT_MODEL_UNAVAILABLE, EXIT_OK, folder_name, read_results, run_batch
 from tunesmith.agent.errors import AgentError
 from tunesmith.agent.session import Resources
-from tunesmith.tokenization.files import write_song
+from tunesmith.tokenization.files import read_song, write_song
 
 import agent_fakes as fakes
 from tunes import down_tune
@@ -152,7 +152,7 @@ def test_folder_names_cannot_collide_or_take_the_results_name(tmp_path: Path) ->
     assert not any(n.startswith(".") for n in names)
     (tmp_path / "tunes").mkdir()
     write_song(down_tune(), tmp_path / "tunes", stem="down")
-    path = write_lines(tmp_path / "ids.jsonl", [{"id": i, "prompt": "export", "melody": "tunes/down.mid"}
+    path = write_lines(tmp_path / "ids.jsonl", [{"id": i, "prompt": "export abc", "melody": "tunes/down.mid"}
                                                 for i in ids[:3]])
     export = [("export_song", {"format": "abc"}), "Done."]
     summary = run_batch(path, tmp_path / "out", model="scripted", resources=NO_MODEL,
@@ -193,3 +193,29 @@ def test_overlong_prompts_and_ids_are_malformed_lines(tmp_path: Path) -> None:
     assert (summary.ok, summary.malformed) == (1, 2)
     assert "a prompt is 4001 characters long; at most 4000" in summary.errors[0]
     assert "the id is 101 characters long; at most 100" in summary.errors[1]
+
+
+def test_each_user_turn_has_its_reply_calls_and_song(tmp_path: Path) -> None:
+    from tunesmith.tools.actions.state import SongState, with_song
+    from tunesmith.tools.facts import song_digest
+
+    (tmp_path / "tunes").mkdir()
+    write_song(down_tune(), tmp_path / "tunes", stem="down")
+    path = write_lines(tmp_path / "talk.jsonl", [{"id": "t", "melody": "tunes/down.mid", "messages": [
+        {"role": "user", "content": "chords please"}, {"role": "assistant", "content": "Here you go."},
+        {"role": "user", "content": "what key is it in?"}, {"role": "user", "content": "tempo 90"}]}])
+    models = {"t": [("recommend_chords", {"per": "bar"}), "Chords added.", "It is in C major.",
+                    ("set_style", {"tempo": 90}), "Tempo set."]}
+    summary = run_batch(path, tmp_path / "out", model="scripted", resources=NO_MODEL, chat_model_factory=scripts(**models))
+    assert summary.ok == 1
+    row = read_results(tmp_path / "out" / "results.jsonl")[0]
+    turns = row["turns"]
+    assert [t["reply"] for t in turns] == ["Chords added.", "It is in C major.", "Tempo set."] == row["replies"]
+    assert [t["tool_calls"] for t in turns] == [[{"name": "recommend_chords", "args": {"per": "bar"}, "ok": True}], [],
+                                                [{"name": "set_style", "args": {"tempo": 90}, "ok": True}]]
+    assert [c["turn"] for c in row["tool_calls"]] == [turns[0]["turn"], turns[2]["turn"]]
+    loaded = song_digest(with_song(SongState(), read_song(tmp_path / "tunes" / "down.mid")))
+    first, second, third = (t["state"] for t in turns)
+    assert loaded["chords"] == {} and first["chords"] and first["melody"] == loaded["melody"]
+    assert second == first and third == first  # a question and a setting for the next melody leave the song
+    assert first["bars"] == down_tune().melody.bars and first["key"] == loaded["key"]
