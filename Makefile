@@ -39,7 +39,7 @@ bands: corpus
 # data (a GPU is used when there is one).
 # Each recipe (finetune/recipes/NAME.toml) holds every value of one run; see them with
 # `tunesmith train run --dry-run $(RECIPES)`.
-RECIPES := base melody export harmony profiles lyrics-lm chat-1 chat-2 chat-3 router
+RECIPES := base melody export harmony profiles lyrics-lm chat-lm chat-1 chat-2 chat-3 router
 
 text-data: setup
 	$(BIN)/tunesmith text build

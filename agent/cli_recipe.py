@@ -22,7 +22,7 @@ from ..finetune.recipe import Recipe, load_recipe
 
 # step -> the command that runs it, as (group, command name)
 COMMANDS = {"pretrain": ("train", "pretrain"), "adapter": ("train", "adapter"), "harmony": ("train", "harmony"),
-            "lyrics-lm": ("train", "lyrics-lm"), "chat": ("train", "chat"), "router": ("train", "router"),
+            "lyrics-lm": ("train", "lyrics-lm"), "chat-lm": ("train", "chat-lm"), "chat": ("train", "chat"), "router": ("train", "router"),
             "profiles": ("train", "profiles"), "export": ("train", "export")}
 
 
@@ -52,6 +52,8 @@ class Plan:
             return Path(params["out"]) / "manifest.json", "checkpoint"
         if step == "lyrics-lm":  # out is checkpoints/default/lm/lyrics
             return Path(params["out"]).parents[1] / "manifest.json", "lyrics_lm"
+        if step == "chat-lm":  # out is checkpoints/default/lm/chat
+            return Path(params["out"]).parents[1] / "manifest.json", "chat_lm"
         if step == "profiles":
             return Path(params["out"]).parent / "manifest.json", "style_profiles"
         return Path(params["base"]) / "manifest.json", step

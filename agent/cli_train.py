@@ -214,6 +214,7 @@ def lyrics_lm_command(
     targets: list[str] = typer.Option(["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
                                       "--targets", help="LoRA target modules; repeatable."),
     zh_share: float = typer.Option(0.3, help="Share of Chinese passages."),
+    layers: list[int] = typer.Option([], "--layers", help="Decoder layers that get the LoRA; repeatable (none: all)."),
     vocab: str = typer.Option("targets", help="Training softmax over the target lines' tokens, or 'full'."),
     held_out: int = typer.Option(100, help="Held-out passages per language for the before/after loss."),
     save_every: float = typer.Option(5.0, help="Minutes between resumable checkpoints."),
@@ -224,8 +225,51 @@ def lyrics_lm_command(
     """Train the lyrics LoRA on the pretrained base (finetune/lm/train_lora.py)."""
     from ..finetune.lm.train_lora import TrainConfig, train
 
-    values = dict(locals())
+    values = {**locals(), "layers": tuple(int(n) for n in layers)}
     summary = train(TrainConfig.from_options(values), log=typer.echo)
+    typer.echo(f"adapter: {out} ({summary['adapter_bytes'] / 1e6:.1f} MB), held-out loss {summary['held_out_loss']}")
+
+
+@train_app.command("chat-lm")
+def chat_lm_command(
+    base: str = typer.Option("gemma3-270m", help="The pretrained base (finetune/lm/bases.toml)."),
+    cache: str = typer.Option("~/.cache/tunesmith", help="Where the converted base is cached."),
+    text: str = typer.Option("data/text", help="Unused by the chat LoRA (kept for the shared training options)."),
+    work: str = typer.Option("~/.cache/tunesmith/train-chat-lm", help="Resumable state (state.pt)."),
+    out: str = typer.Option("checkpoints/default/lm/chat", help="Where the adapter and train.json go."),
+    minutes: float = typer.Option(60.0, help="Training time budget."),
+    threads: int = typer.Option(2, help="CPU threads."),
+    seed: int = typer.Option(0, help="Seed of the synthetic dialogues, LoRA init and dropout."),
+    lr: float = typer.Option(4e-4, help="Learning rate (after warmup, constant)."),
+    warmup: int = typer.Option(10, help="Warmup steps."),
+    weight_decay: float = typer.Option(0.0, help="AdamW weight decay."),
+    clip: float = typer.Option(1.0, help="Gradient norm clip."),
+    batch: int = typer.Option(8, help="Dialogue samples per forward pass."),
+    accum: int = typer.Option(1, help="Forward passes per optimizer step."),
+    rank: int = typer.Option(16, help="LoRA rank."),
+    alpha: int = typer.Option(32, help="LoRA alpha."),
+    dropout: float = typer.Option(0.05, help="LoRA dropout."),
+    targets: list[str] = typer.Option(["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+                                      "--targets", help="LoRA target modules; repeatable."),
+    layers: list[int] = typer.Option(list(range(6, 18)), "--layers",
+                                     help="Decoder layers that get the LoRA; repeatable (default: the upper 12)."),
+    zh_share: float = typer.Option(0.4, help="Share of Chinese dialogues."),
+    vocab: str = typer.Option("targets", help="Training softmax over the targets' tokens, or 'full'."),
+    held_out: int = typer.Option(40, help="Held-out dialogues per language for the before/after loss."),
+    save_every: float = typer.Option(5.0, help="Minutes between resumable checkpoints."),
+    log_every: int = typer.Option(10, help="Steps between progress lines."),
+    steps: int = typer.Option(0, help="Stop after this many steps (0: only the time budget)."),
+    resume: bool = typer.Option(False, "--resume/--no-resume", help="Continue from WORK/state.pt."),
+    count: int = typer.Option(8000, help="Synthetic training dialogues (finetune/lm/chat_data.py)."),
+) -> None:
+    """Train the chat LoRA on the pretrained base (finetune/lm/train_chat.py)."""
+    from ..finetune.lm.train_chat import data, encoder
+    from ..finetune.lm.train_lora import TrainConfig, train
+
+    values = dict(locals())
+    values.pop("count")
+    config = TrainConfig.from_options({**values, "layers": tuple(int(n) for n in layers)})
+    summary = train(config, data=data(seed=seed, count=count, held_out=held_out), encoder=encoder(), log=typer.echo)
     typer.echo(f"adapter: {out} ({summary['adapter_bytes'] / 1e6:.1f} MB), held-out loss {summary['held_out_loss']}")
 
 

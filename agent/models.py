@@ -3,7 +3,8 @@
 Specs (the `--model` flag > TUNESMITH_MODEL > config file > "embedded"; the precedence
 itself is agent.config.load_config):
 
-  embedded                         the project's own chat model (the chat adapter of the checkpoint)
+  embedded                         the project's chat model: the pretrained base with the checkpoint's chat LoRA
+  legacy                           the first chat model (a 2M adapter with rule tables), kept for comparison
   ollama:NAME[@http://host:port]   a model served by Ollama (default http://127.0.0.1:11434)
   openai:NAME@http://host:port/v1  any OpenAI-compatible server (llama.cpp, vLLM, LM Studio, Ollama /v1)
   hf:/path/to/folder               a local Hugging Face chat model folder (its chat template, with tools)
@@ -21,10 +22,10 @@ from typing import Any
 
 from .errors import AgentError
 
-PROVIDERS = ("embedded", "ollama", "openai", "hf")
+PROVIDER_NAMES = ("embedded", "legacy", "ollama", "openai", "hf")
 OLLAMA_URL = "http://127.0.0.1:11434"
 DEFAULT_TIMEOUT_S = 120.0
-SPEC_HELP = ("use embedded, ollama:NAME, ollama:NAME@http://host:port, openai:NAME@http://host:port/v1 "
+SPEC_HELP = ("use embedded, legacy, ollama:NAME, ollama:NAME@http://host:port, openai:NAME@http://host:port/v1 "
              "or hf:/path/to/model-folder")
 
 
@@ -41,8 +42,8 @@ class ModelSpec:
     base_url: str | None = None
 
     def __str__(self) -> str:
-        if self.provider == "embedded":
-            return "embedded"
+        if self.provider in ("embedded", "legacy"):
+            return self.provider
         return f"{self.provider}:{self.name}" + (f"@{self.base_url}" if self.base_url else "")
 
 
@@ -59,9 +60,9 @@ def parse_model_spec(text: str) -> ModelSpec:
     raw = (text or "").strip()
     provider, sep, rest = raw.partition(":")
     provider = provider.lower()
-    if provider == "embedded" and not rest:
-        return ModelSpec("embedded")
-    if not sep or provider not in PROVIDERS or provider == "embedded":
+    if provider in ("embedded", "legacy") and not rest:
+        return ModelSpec(provider)
+    if not sep or provider not in PROVIDER_NAMES or provider in ("embedded", "legacy"):
         raise AgentError(f"unknown model {raw!r}: {SPEC_HELP}")
     if provider == "hf":
         if not rest.strip():
@@ -87,28 +88,68 @@ def external_spec(spec: str) -> ModelSpec | None:
         parsed = parse_model_spec(spec)
     except AgentError:
         return None
-    return parsed if parsed.provider != "embedded" else None
+    return parsed if parsed.provider not in ("embedded", "legacy") else None
 
 
 def make_chat_model(spec: ModelSpec | str, *, resources: Any = None, timeout: float = DEFAULT_TIMEOUT_S,
                     temperature: float = 0.2) -> Any:
-    """A LangChain chat model for a spec; no server is contacted here.
+    """A LangChain chat model for a spec (the provider's builder in PROVIDERS); no server is contacted here.
 
-    `resources` (a session.Resources) lets the embedded model share the music model the tools
-    use; without it the embedded model loads the configured checkpoint on first use.
+    `resources` (a session.Resources) lets the embedded model share the models the tools use;
+    without it the embedded model loads the configured checkpoint on first use.  A model with a
+    `for_session` method (the embedded one) is bound to each session's song state by the session.
     """
     spec = parse_model_spec(spec) if isinstance(spec, str) else spec
-    if spec.provider == "embedded":
-        return _embedded(resources)
-    if spec.provider == "ollama":
-        from langchain_ollama import ChatOllama
+    return PROVIDERS[spec.provider](spec, resources=resources, timeout=timeout, temperature=temperature)
 
-        return ChatOllama(model=spec.name, base_url=spec.base_url or OLLAMA_URL, temperature=temperature,
-                          client_kwargs={"timeout": timeout}, validate_model_on_init=False)
-    if spec.provider == "openai":
-        return _openai(spec, timeout=timeout, temperature=temperature)
-    from ..finetune.errors import ModelError
+
+def _resources(resources: Any) -> Any:
+    if resources is None:
+        from .config import load_config
+
+        resources = load_config().models()
+    return resources
+
+
+def _embedded(spec: ModelSpec, *, resources: Any, timeout: float, temperature: float) -> Any:
+    """The pretrained base with the checkpoint's chat LoRA (agent/chat_gemma.py)."""
+    from .chat_gemma import GemmaChat
+
+    resources = _resources(resources)
+    why = resources.chat_missing()
+    if why is not None:
+        raise ModelUnavailableError(f"{why}; or use --model legacy (the older chat adapter), ollama:NAME, "
+                                    "openai:NAME@http://host:port/v1 or hf:/path/to/model-folder")
+    return GemmaChat(decoder=resources.chat_decoder(), model_name="embedded")
+
+
+def _legacy(spec: ModelSpec, *, resources: Any, timeout: float, temperature: float) -> Any:
+    """The project's first chat model (the 2M chat adapter and its rules), kept for comparison."""
+    from ..finetune.chat.embedded import CHAT_ADAPTER, EmbeddedChat
+    from ..finetune.lora import list_adapters
+    from .chat_local import LocalChatModel
+
+    resources = _resources(resources)
+    if CHAT_ADAPTER not in resources.adapters():
+        where = f"the checkpoint {resources.checkpoint}" if resources.checkpoint is not None else "no checkpoint"
+        raise ModelUnavailableError(
+            f"{where} has no chat adapter (train it with `tunesmith train chat`); "
+            "or use --model ollama:NAME, openai:NAME@http://host:port/v1 or hf:/path/to/model-folder")
+    styles = list_adapters(resources.user_styles) if resources.user_styles is not None else []
+    backend = EmbeddedChat(resources.runtime, styles=styles)  # the runtime's sessions lock the model
+    return LocalChatModel(backend=backend, model_name="legacy", temperature=0.0)
+
+
+def _ollama(spec: ModelSpec, *, resources: Any, timeout: float, temperature: float) -> Any:
+    from langchain_ollama import ChatOllama
+
+    return ChatOllama(model=spec.name, base_url=spec.base_url or OLLAMA_URL, temperature=temperature,
+                      client_kwargs={"timeout": timeout}, validate_model_on_init=False)
+
+
+def _hf(spec: ModelSpec, *, resources: Any, timeout: float, temperature: float) -> Any:
     from ..finetune.chat.hf import HFChat
+    from ..finetune.errors import ModelError
     from .chat_local import LocalChatModel
 
     backend = HFChat(spec.name)
@@ -119,28 +160,7 @@ def make_chat_model(spec: ModelSpec | str, *, resources: Any = None, timeout: fl
     return LocalChatModel(backend=backend, model_name=Path(spec.name).name, temperature=temperature)
 
 
-def _embedded(resources: Any) -> Any:
-    """The project model with its chat adapter, behind the same wrapper as a local HF folder."""
-    from ..finetune.chat.embedded import CHAT_ADAPTER, EmbeddedChat
-    from ..finetune.lora import list_adapters
-    from .chat_local import LocalChatModel
-
-    if resources is None:
-        from .config import load_config
-
-        config = load_config()
-        resources = config.models()
-    if CHAT_ADAPTER not in resources.adapters():
-        where = f"the checkpoint {resources.checkpoint}" if resources.checkpoint is not None else "no checkpoint"
-        raise ModelUnavailableError(
-            f"{where} has no chat adapter (train it with `tunesmith train chat`); "
-            "or use --model ollama:NAME, openai:NAME@http://host:port/v1 or hf:/path/to/model-folder")
-    styles = list_adapters(resources.user_styles) if resources.user_styles is not None else []
-    backend = EmbeddedChat(resources.runtime, styles=styles)  # the runtime's sessions lock the model
-    return LocalChatModel(backend=backend, model_name="embedded", temperature=0.0)
-
-
-def _openai(spec: ModelSpec, *, timeout: float, temperature: float) -> Any:
+def _openai(spec: ModelSpec, *, resources: Any = None, timeout: float, temperature: float) -> Any:
     import openai
     from langchain_openai import ChatOpenAI
 
@@ -215,3 +235,7 @@ def _address(spec: ModelSpec | str) -> str:
 def _first_line(text: object) -> str:
     lines = str(text).strip().splitlines()
     return lines[0][:200] if lines else "no details"
+
+
+# The providers: spec.provider -> builder(spec, *, resources, timeout, temperature) -> chat model.
+PROVIDERS = {"embedded": _embedded, "legacy": _legacy, "ollama": _ollama, "openai": _openai, "hf": _hf}

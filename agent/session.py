@@ -106,6 +106,7 @@ class Session:
         self._agent: Any = None
         self.damaged: tuple[str, ...] = ()  # stored turns that could not be read back (open_session)
         self.tools, self.contract = tools, contract  # other tools than the shipped contract's (tests)
+        self.heard: tuple[str, tuple[str, ...]] | None = None  # this chat turn's message and the ones before
 
     @property
     def history(self) -> list[Any]:
@@ -116,7 +117,27 @@ class Session:
             from .models import make_chat_model
 
             self._chat_model = make_chat_model(self.model, resources=self.resources)
+        bind = getattr(self._chat_model, "for_session", None)  # the embedded model reads this song's state
+        if bind is not None and getattr(self._chat_model, "session", None) is not self:
+            self._chat_model = bind(self)
         return self._chat_model
+
+    def earlier(self) -> tuple[SongState, str] | None:
+        """The song state before the last change that has not been undone, and what that change was
+        (for the undo tool); None when the song never changed."""
+        stack: list[tuple[SongState, str]] = []
+        before = SongState()
+        for turn in self.turns:
+            if any(c.name == "undo" and c.ok for c in turn.tool_calls):
+                if stack:
+                    stack.pop()
+            elif turn.state != before:
+                made = [c.name for c in turn.tool_calls if c.ok] or [turn.text.split()[0] if turn.text else "a change"]
+                stack.append((before, f"{', '.join(made)} ({_short(turn.text)})"))
+            before = turn.state
+        if self.state != before:  # a tool of this turn changed the song already
+            return before, "this turn's change"
+        return stack[-1] if stack else None
 
     def set_model(self, model: str, chat_model: Any = None) -> None:
         """Switch the chat model (checked when the next chat turn starts)."""
@@ -175,6 +196,11 @@ class Session:
         if self.store is not None:
             self.store.undo_last(self.id)
         return turn
+
+
+def _short(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def glob_escape(text: str) -> str:
@@ -260,6 +286,7 @@ def respond(session: Session, text: str, *, on_token: Any = None, on_tool: Any =
         raise AgentError("say something first: an empty message has nothing to answer")
     started, before = time.perf_counter(), session.state
     agent = session.agent()
+    session.heard = (text, tuple(t.text for t in session.turns[-2:] if t.kind == "chat"))
     inputs = [*session.history, HumanMessage(text)]
     final: dict[str, Any] = {}
     asked: dict[str, dict[str, Any]] = {}

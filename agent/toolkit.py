@@ -38,7 +38,9 @@ def context(session) -> Context:
         from .lyrics_llm import LLMDrafter
 
         drafter = LLMDrafter(session.chat_model())
-    return Context(models=session.resources, out_dir=session.out_dir, stem=session.file_stem, drafter=drafter)
+    earlier = getattr(session, "earlier", None)
+    return Context(models=session.resources, out_dir=session.out_dir, stem=session.file_stem, drafter=drafter,
+                   earlier=earlier)
 
 
 def run_action(session, action: Action, **values: Any) -> Result:
@@ -113,6 +115,18 @@ def key_checked(name: str, values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def stated_only(session, name: str, values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The chat model's call kept to what the person said (agent/call_space.checked_call), whichever
+    model made it; slash commands and one-shot commands state their arguments themselves."""
+    from .call_space import checked_call
+
+    heard = getattr(session, "heard", None)
+    if heard is None:
+        return values, []
+    text, earlier = heard
+    return checked_call(name, values, text=text, earlier=earlier, state=session.state)
+
+
 def call_tool(session, name: str, args: dict[str, Any] | None = None, *, table: Mapping | None = None) -> CallOutcome:
     """Run a tool by name for a slash command; errors become a failed outcome, like in the agent."""
     function, schema = (table or TOOLS)[name]
@@ -165,9 +179,13 @@ def build_tools(session, *, table: Mapping | None = None, of: Contract | None = 
         def run(**values: Any) -> Result:
             try:
                 given = key_checked(name, {k: v for k, v in values.items() if v is not None})
-                return _guarded(session, name, table[name][0], given)
+                given, notes = stated_only(session, name, given)
+                content, artifact = _guarded(session, name, table[name][0], given)
             except (_ToolFailed, TunesmithError) as err:
                 raise ToolException(str(err)) from err
+            if notes:
+                content += " (" + "; ".join(notes) + ")"
+            return content, artifact
 
         return StructuredTool.from_function(run, name=name, description=describe_tool(name, styles=styles, of=of),
                                             args_schema=schema, response_format="content_and_artifact",

@@ -22,7 +22,7 @@ from typing import Any
 from .errors import ModelError
 
 RECIPES_DIR = Path(__file__).parent / "recipes"
-STEPS = ("pretrain", "adapter", "harmony", "lyrics-lm", "chat", "router", "profiles", "export")
+STEPS = ("pretrain", "adapter", "harmony", "lyrics-lm", "chat-lm", "chat", "router", "profiles", "export")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tunesmith.agent.toolkit import TOOLS
+from tunesmith.agent.toolkit import TOOLS as ALL_TOOLS
+from tunesmith.tokenization.contract import contract as _contract
+
+TOOLS = {n: v for n, v in ALL_TOOLS.items() if _contract().tool(n).weight > 0}  # the legacy chat model's tools
 from tunesmith.finetune.chat import data as chat_data
 from tunesmith.finetune.chat import slots as chat_slots
 from tunesmith.finetune.chat import templates as chat_templates
@@ -32,13 +35,14 @@ def examples() -> list[ChatExample]:
 
 
 def test_fields_and_weights_are_the_contracts():
-    assert list(chat_data.FIELDS) == list(contract().names) == list(TOOLS)
+    assert list(chat_data.FIELDS) == list(contract().names) == list(ALL_TOOLS)
+    assert set(chat_data.TOOL_WEIGHTS) == set(TOOLS)  # the legacy model learns the tools of weight > 0 only
     for name, (_, schema) in TOOLS.items():  # the contract's order is the argument model's
         assert chat_data.FIELDS[name] == contract().tool(name).arg_names == tuple(schema.model_fields), name
-    assert chat_data.TOOL_WEIGHTS == {t.name: t.weight for t in contract().tools.values()}
+    assert chat_data.TOOL_WEIGHTS == {t.name: t.weight for t in contract().tools.values() if t.weight > 0}
     assert min(chat_data.TOOL_WEIGHTS.values()) > 0
     # the draw order (it maps the rng to tools: a seed's dialogues) is the contract's, the settings tool last
-    assert list(chat_data.TOOL_WEIGHTS) == [*(n for n in contract().names if n != "set_style"), "set_style"]
+    assert list(chat_data.TOOL_WEIGHTS) == [*(n for n in TOOLS if n != "set_style"), "set_style"]
 
 
 def test_word_tables_name_the_contracts_values():

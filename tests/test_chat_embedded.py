@@ -42,13 +42,13 @@ def checkpoint(tmp_path_factory, make_tiny_checkpoint) -> Path:
 def _tools(resources: Resources) -> list:
     from tunesmith.agent.session import new_session
 
-    session = new_session(model="embedded", out_dir=Path(resources.checkpoint) / "out", resources=resources)
+    session = new_session(model="legacy", out_dir=Path(resources.checkpoint) / "out", resources=resources)
     return toolkit.build_tools(session)
 
 
 def test_embedded_model_calls_tools_validly_or_replies(checkpoint) -> None:
     resources = Resources(checkpoint)
-    model = make_chat_model("embedded", resources=resources)
+    model = make_chat_model("legacy", resources=resources)
     tools = _tools(resources)
     bound = model.bind_tools(tools)
     schemas = {name: schema for name, (_, schema) in toolkit.TOOLS.items()}
@@ -78,7 +78,7 @@ def test_the_router_and_the_adapter_decide_the_task_together(checkpoint, task) -
     path = Router({}, tasks, torch.zeros(0, len(tasks)), bias).save(folder)
     try:
         resources = Resources(checkpoint)
-        bound = make_chat_model("embedded", resources=resources).bind_tools(_tools(resources))
+        bound = make_chat_model("legacy", resources=resources).bind_tools(_tools(resources))
         message = bound.invoke([HumanMessage("write a jig in D, as MIDI")])
     finally:
         path.unlink()
@@ -92,7 +92,7 @@ def test_after_a_tool_result_it_only_replies(checkpoint) -> None:
     """After a tool result the grammar allows a reply only: the adapter's own learned one when it is
     confident (PAIRS[2]), else the tool's summary; never another call, never nothing."""
     resources = Resources(checkpoint)
-    model = make_chat_model("embedded", resources=resources)
+    model = make_chat_model("legacy", resources=resources)
     bound = model.bind_tools(_tools(resources))
     call = [{"name": "generate_melody", "args": {}, "id": "c1"}]
     learned = [HumanMessage("a jig"), AIMessage("", tool_calls=call),
@@ -121,8 +121,8 @@ def test_shipped_chat_adapter_routes_plain_requests(tmp_path) -> None:
     from tunesmith.agent.session import new_session
 
     resources = Resources(SHIPPED)
-    session = new_session(model="embedded", out_dir=tmp_path, resources=resources)
-    bound = make_chat_model("embedded", resources=resources).bind_tools(toolkit.build_tools(session))
+    session = new_session(model="legacy", out_dir=tmp_path, resources=resources)
+    bound = make_chat_model("legacy", resources=resources).bind_tools(toolkit.build_tools(session))
     asks = {"Write an 8-bar melody in D minor": ("generate_melody", {"key": "D", "mode": "minor", "bars": 8}),
             "给这段旋律配和弦。": ("recommend_chords", {}),
             "Export the song as MusicXML.": ("export_song", {"format": "musicxml"})}

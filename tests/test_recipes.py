@@ -18,7 +18,7 @@ from tunesmith.tokenization.music import KeySpec, Melody, Meter, Note, Song
 from tunesmith.tokenization.records import song_to_record
 
 MANIFEST = json.loads((Path(__file__).resolve().parents[1] / "checkpoints/default/manifest.json").read_text())
-MAKE_TRAIN = ["base", "melody", "export", "harmony", "profiles", "lyrics-lm", "chat-1", "chat-2", "chat-3", "router"]
+MAKE_TRAIN = ["base", "melody", "export", "harmony", "profiles", "lyrics-lm", "chat-lm", "chat-1", "chat-2", "chat-3", "router"]
 OPTIONAL = {"limit", "style", "progress"}  # quick-run, relabelling and display options a recipe may leave out
 
 
@@ -38,7 +38,7 @@ def test_shipped_recipe_is_taken_whole_by_its_step(name: str) -> None:
     for key, value in recipe.options.items():
         parsed = item.params[key]
         assert (list(map(str, parsed)) if isinstance(value, list) else parsed) == \
-            (value if not isinstance(parsed, Path) else Path(value)), key
+            (list(map(str, value)) if isinstance(value, list) else value if not isinstance(parsed, Path) else Path(value)), key
     missing = {p.name for p in item.command.params} - set(recipe.options) - OPTIONAL
     assert not missing, f"{name} leaves {missing} to the command's defaults"
 

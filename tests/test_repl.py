@@ -94,9 +94,9 @@ def test_errors_are_shown_and_the_chat_goes_on(tmp_path: Path) -> None:
                                      "/style key='D major' mode=minor", "/q"],
                           "Hello!")
     assert lines[1:3] == ["model: scripted",
-                          "error: unknown model 'gpt4': use embedded, ollama:NAME, ollama:NAME@http://host:port, "
+                          "error: unknown model 'gpt4': use embedded, legacy, ollama:NAME, ollama:NAME@http://host:port, "
                           "openai:NAME@http://host:port/v1 or hf:/path/to/model-folder"]
-    assert lines[3].startswith("error: ") and "has no chat adapter (train it with `tunesmith train chat`)" in lines[3]
+    assert lines[3].startswith("error: ") and "has no pretrained language model" in lines[3] and "legacy" in lines[3]
     assert lines[4] == "model: ollama:qwen3@http://127.0.0.1:9" and session.model == "ollama:qwen3@http://127.0.0.1:9"
     assert lines[5].startswith("set_style failed: unknown key 'H major'")
     assert lines[6].startswith("usage: /load FILE") and lines[7].startswith("error: ") and "nowhere.mid" in lines[7]
@@ -157,7 +157,8 @@ def test_chat_command_saves_and_resumes(tmp_path: Path, tune: Path) -> None:
     assert first.exit_code == 0, first.output
     out = first.output.splitlines()
     assert out[1] == "loaded Down (C major, 4/4, 100 bpm, 3 bars)" and out[3] == "Settings: style irish-jig"
-    assert any(line.startswith("error: ") and "has no chat adapter" in line for line in out)
+    assert any(line.startswith("error: ") and "no trained model" in line or "no pretrained language model" in line
+               for line in out)
     again = runner.invoke(app, ["chat", "-c", "--model", "ollama:qwen3@http://127.0.0.1:9"], input="/style\n",
                           env=cli_env(tmp_path))
     assert again.exit_code == 0, again.output

@@ -189,12 +189,12 @@ def test_a_damaged_turn_is_reported_and_skipped(tmp_path, damage: str) -> None:
     db = tmp_path / "sessions.db"
     model = fakes.scripted(("set_style", {"tempo": 90}), "one", "two", ("set_style", {"tempo": 70}), "three")
     session = make(tmp_path, model, store=SessionStore(db), session_id="s")
-    for text in ("first", "second", "third"):
+    for text in ("first, 90 bpm", "second", "third, 70 bpm"):
         respond(session, text)
     with sqlite3.connect(db) as con:
         con.execute("UPDATE turns SET data = ? WHERE idx = 2", (damage,))
     resumed = open_session(SessionStore(db), "s", resources=NO_MODEL)
-    assert [t.text for t in resumed.turns] == ["first", "third"] and resumed.state.tempo == 70
+    assert [t.text for t in resumed.turns] == ["first, 90 bpm", "third, 70 bpm"] and resumed.state.tempo == 70
     assert len(resumed.damaged) == 1 and resumed.damaged[0].startswith("stored turn 2 is damaged and was skipped (")
     assert resumed.index == 4
 

@@ -32,7 +32,7 @@ def test_style_then_melody_then_check(resources, tmp_path) -> None:
     model = fakes.scripted(("set_style", {"style": "jig", "mood": "sad"}),
                            ("generate_melody", {"key": "D", "bars": 4, "seed": 3}),
                            ("check_theory", {}), "Here is a sad jig in D minor.")
-    turn = respond(session_with(model, resources, tmp_path), "a sad jig in D please")
+    turn = respond(session_with(model, resources, tmp_path), "a sad jig in D please, 4 bars, seed 3")
     assert [c.name for c in turn.tool_calls] == ["set_style", "generate_melody", "check_theory"]
     assert all(c.ok for c in turn.tool_calls) and turn.reply == "Here is a sad jig in D minor."
     melody = turn.state.song.melody
@@ -94,7 +94,7 @@ def test_a_looping_model_is_stopped(resources, tmp_path) -> None:
 def test_chords_for_a_melody_and_without_one(resources, tmp_path) -> None:
     model = fakes.scripted(("recommend_chords", {"per": "bar"}), "Chords added.")
     session = session_with(model, resources, tmp_path, tune())
-    turn = respond(session, "chords please")
+    turn = respond(session, "chords please, one per bar")
     call = turn.tool_calls[0]
     assert call.ok and call.content.startswith("Chords in C major, one chord per bar: | C |")
     assert len(session.state.song.chords) >= 2 and session.state.song.melody == tune().melody

@@ -27,8 +27,10 @@ CHORD_STYLES = S.CHORD_STYLES
 FIELDS: dict[str, tuple[str, ...]] = {name: tool.arg_names for name, tool in contract().tools.items()}
 # Each tool's share of the dialogues, in the order the draws map to tools: the contract's, with the
 # settings tool (task "style") last, as the dialogues have always been drawn; a seed keeps its data.
+# Tools of weight 0 (the edit and question tools) are the pretrained chat model's only (finetune/lm/chat_data).
 TOOL_WEIGHTS: dict[str, int] = {tool.name: tool.weight for tool in sorted(contract().tools.values(),
-                                                                          key=lambda t: t.task == "style")}
+                                                                          key=lambda t: t.task == "style")
+                                if tool.weight > 0}
 COPIED = ("theme", "range", "rhyme")  # copied verbatim from the message
 MAX_BYTES = 160
 _SLOT = re.compile(r"\{(\w+)\}")

@@ -28,7 +28,7 @@ from ..errors import ModelError
 ROUTER_FILE = "router.pt"
 ADAPTER_WEIGHT = 0.2  # the exponent of the adapter's task probability in `combine` (eval/route_weights.py)
 CHAT_TASK = "chat"  # no tool: a plain reply
-TOOL_TASKS = contract().tasks()  # which task each tool serves
+TOOL_TASKS = {t.name: t.task for t in contract().tools.values() if t.weight > 0}  # the legacy model's tools
 _TOKEN = re.compile(r"[a-z]+|[\u3400-\u9fff]|\d+")
 
 

@@ -61,6 +61,7 @@ class TrainConfig:
     log_every: int = 10  # optimizer steps between progress lines
     steps: int = 0  # stop after this many optimizer steps (0: only the time budget)
     resume: bool = False
+    layers: tuple[int, ...] = ()  # LoRA only on these decoder layers (none: all); backward stops below them
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> "TrainConfig":
@@ -68,7 +69,7 @@ class TrainConfig:
         unknown = set(options) - known
         if unknown:
             raise ModelError(f"unknown lyrics-lm options: {', '.join(sorted(unknown))}")
-        values = {k: tuple(v) if k == "targets" else v for k, v in options.items()}
+        values = {k: tuple(v) if k in ("targets", "layers") else v for k, v in options.items()}
         return cls(**values)
 
 
@@ -200,7 +201,8 @@ def lora_model(model: Any, config: TrainConfig) -> Any:
     if not targets:
         raise ModelError(f"none of the LoRA targets {config.targets} is a module of the base")
     lora = LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
-                      target_modules=targets, task_type="CAUSAL_LM")
+                      target_modules=targets, task_type="CAUSAL_LM",
+                      layers_to_transform=list(config.layers) or None)
     return get_peft_model(model, lora)
 
 
@@ -234,7 +236,7 @@ def _save_state(path: Path, model: Any, optimizer: Any, state: dict) -> None:
 
 def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
           data: dict[str, dict[str, list[Example]]] | None = None,
-          log: Callable[[str], None] = print) -> dict:
+          log: Callable[[str], None] = print, encoder: Callable[[Any, Any], Encoded] | None = None) -> dict:
     """Run (or resume) training; returns the summary written to `out/train.json`."""
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
@@ -245,11 +247,12 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
     if data is None:
         data = build_examples(config.text, seed=config.seed)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    train_items = [encode(tokenizer, e) for e in mix(data["train"], zh_share=config.zh_share, seed=config.seed)]
-    held = {lang: [encode(tokenizer, e) for e in data["held_out"].get(lang, [])[:config.held_out]]
+    encode_one = encoder or encode  # the chat LoRA encodes its own transcripts (train_chat)
+    train_items = [encode_one(tokenizer, e) for e in mix(data["train"], zh_share=config.zh_share, seed=config.seed)]
+    held = {lang: [encode_one(tokenizer, e) for e in data["held_out"].get(lang, [])[:config.held_out]]
             for lang in ("en", "zh")}
     held = {lang: items for lang, items in held.items() if items}
-    counts = {part: {lang: {"passages": len(v), "lines": sum(len(e.targets) for e in v)}
+    counts = {part: {lang: {"passages": len(v), "lines": sum(len(getattr(e, "targets", (1,))) for e in v)}
                      for lang, v in data[part].items()} for part in ("train", "held_out")}
     log(f"examples: train {counts['train']}, held-out {counts['held_out']} "
         f"(loss on {({k: sum(len(e.spans) for e in v) for k, v in held.items()})} held-out lines)")

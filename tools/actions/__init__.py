@@ -20,9 +20,9 @@ def actions() -> Mapping[str, Callable[..., Outcome]]:
     the action modules (imported lazily: music21 is slow to import)."""
     from ...tokenization.contract import contract
     from ..errors import ToolError
-    from . import chords, lyrics, melody, song
+    from . import chords, edit, lyrics, melody, questions, song
 
-    modules = (melody, chords, lyrics, song)
+    modules = (melody, chords, lyrics, song, edit, questions)
     found = {name: getattr(m, name) for name in contract().names for m in modules if callable(getattr(m, name, None))}
     missing = [name for name in contract().names if name not in found]
     if missing:

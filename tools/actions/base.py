@@ -41,13 +41,15 @@ class Context:
     `stem` turns what a file holds ('melody-irish-jig-Dmaj-s7') into its stem: the chat session
     prefixes the turn number and keeps names unique; the CLI uses plain_stem.  `label` names the
     person's input file in output names (the CLI passes the file's stem).  `drafter` is a bigger
-    LLM's lyrics drafter when one is configured."""
+    LLM's lyrics drafter when one is configured.  `earlier` (a chat session's) gives the song
+    state before the last change of the song and what that change was, or None when there was none."""
 
     models: ModelSource
     out_dir: Path
     stem: Callable[[str], str] = plain_stem
     label: str | None = None
     drafter: Any = None
+    earlier: Callable[[], tuple[SongState, str] | None] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -22,6 +22,7 @@ class Models:
         self.lm_cache = Path(lm_cache) if lm_cache is not None else None  # where the pretrained LM is converted
         self._lm_loader = lm_loader  # tests pass a tiny model's loader
         self._lm: Any = None
+        self._chat: Any = None
         self.progress = progress  # told about one-time slow work (the first conversion of the LM)
         self.user_styles = Path(user_styles) if user_styles is not None else None  # `tunesmith adapt` output
         self._loader = loader
@@ -133,3 +134,43 @@ class Models:
                     self._lm = LyricsLM(lean, label=f"{spec.name} + lyrics LoRA" if adapter else f"{spec.name} (base)",
                                         cache=converted_dir(spec, self.lm_cache))
             return self._lm
+
+
+    @property
+    def chat_adapter(self) -> Path | None:
+        """The chat LoRA of the pretrained LM (`lm/chat/` of the checkpoint), or None without one."""
+        folder = self.checkpoint / "lm" / "chat" if self.checkpoint is not None else None
+        return folder if folder is not None and (folder / "adapter_config.json").is_file() else None
+
+    def chat_missing(self) -> str | None:
+        """Why the embedded chat model cannot be used, in words for the person; None when it can."""
+        if self._chat is not None:
+            return None
+        why = self.lm_missing() if self._lm_loader is None else None
+        if why is not None:
+            return why
+        if self.chat_adapter is None:
+            return f"the model in {self.checkpoint} has no chat LoRA (lm/chat/: train it with " \
+                   "`python -m tunesmith.finetune.lm.train_chat`)"
+        return None
+
+    def chat_decoder(self) -> Any:
+        """The embedded chat model: the base with the chat LoRA merged, behind a ChatDecoder (once)."""
+        if self._chat is not None:
+            return self._chat
+        with self._loading:
+            if self._chat is None:
+                from ...finetune.lm.base import get_base, load_lean
+                from ...finetune.lm.chat_decode import ChatDecoder, reply_rows
+                from ...finetune.lm.lean import LeanLM
+
+                why = self.chat_missing()
+                if why is not None:
+                    raise ToolError(why)
+                settings = self.lm_settings() or {}
+                spec = get_base(settings.get("base"))
+                lean = load_lean(spec, self.lm_cache, adapter=self.chat_adapter, int8=bool(settings.get("int8", True)),
+                                 progress=self.progress)
+                plain = LeanLM(lean.body, lean.tokenizer)  # fp32 heads of a few rows, not cached on disk
+                self._chat = ChatDecoder(plain, reply_rows=reply_rows(lean.tokenizer, cache=self.lm_cache))
+            return self._chat

@@ -8,7 +8,7 @@ from ...tokenization.contract import contract
 from ...tokenization.files import write_song
 from ..errors import ToolError
 from .base import Context, Outcome, need_melody, summary
-from .state import SongState, add_files
+from .state import SongState, add_files, song_summary
 
 RENDERED = ("wav", "svg", "png")
 
@@ -59,3 +59,15 @@ def export_song(state: SongState, ctx: Context, *, format: str = "all") -> Outco
     text = summary("export_song", files=", ".join(f"{k}: {v}" for k, v in shown.items()),
                    notes="".join(f" {n}." for n in notes))
     return Outcome(state=state, summary=text, artifact={"files": files, "notes": notes}, notes=tuple(notes))
+
+
+def undo(state: SongState, ctx: Context) -> Outcome:
+    """The song as it was before its last change (a chat session keeps the earlier states)."""
+    if ctx.earlier is None:
+        raise ToolError("there is nothing to undo here: undo works in a chat session")
+    found = ctx.earlier()
+    if found is None:
+        raise ToolError("there is nothing to undo: the song has not changed yet")
+    earlier, what = found
+    text = summary("undo", what=what, song=song_summary(earlier))
+    return Outcome(state=earlier, summary=text, artifact={"undone": what})
