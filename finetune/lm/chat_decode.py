@@ -113,6 +113,11 @@ class ChatDecoder:
         args.sort(key=lambda pair: order.index(pair[0]))
         return [Line(Call(name, tuple(args)), "", score)]
 
+    def more_replies(self, transcript: Transcript, *, count: int, seed: int, temperature: float = 0.7) -> list[Line]:
+        """Sampled replies for the same point of the conversation (when the greedy one was wrong)."""
+        prompt = self.pieces.prompt(transcript) + list(self.pieces.ids(REPLY))
+        return self.replies(prompt, count=count, seed=seed, temperature=temperature)
+
     def replies(self, prompt: list[int], *, count: int, seed: int, temperature: float, base: float = 0.0) -> list[Line]:
         """Reply candidates after 'Reply:': the prompt's own tokens and the trained reply rows."""
         rows = self.reply_rows | frozenset(prompt) - {self.lean.tokenizer.bos_token_id}
