@@ -128,6 +128,8 @@ def space_for(text: str, *, earlier: Sequence[str], state: SongState, tools: Ite
     names = [t for t in tools if t in c.tools]
     fields = {a.name: a for t in names for a in c.tool(t).args}
     values = {name: tuple(values_for(name, arg, heard, state)) for name, arg in fields.items()}
+    # a tool whose required argument nobody stated is not offered: the model answers (asks) instead
+    names = [t for t in names if all(values.get(a.name) for a in c.tool(t).args if a.required)]
     return Space(tools={t: c.tool(t).arg_names for t in names},
                  required={t: tuple(a.name for a in c.tool(t).args if a.required) for t in names},
                  values={k: v for k, v in values.items() if v})

@@ -263,13 +263,15 @@ def chat_lm_command(
     count: int = typer.Option(8000, help="Synthetic training dialogues (finetune/lm/chat_data.py)."),
 ) -> None:
     """Train the chat LoRA on the pretrained base (finetune/lm/train_chat.py)."""
-    from ..finetune.lm.train_chat import data, encoder
-    from ..finetune.lm.train_lora import TrainConfig, train
-
     values = dict(locals())
     values.pop("count")
+    from ..finetune.lm.train_chat import data, encoder
+    from ..finetune.lm.train_lora import TrainConfig, train
+    from ..tools.actions.models import knowledge_facts
+
     config = TrainConfig.from_options({**values, "layers": tuple(int(n) for n in layers)})
-    summary = train(config, data=data(seed=seed, count=count, held_out=held_out), encoder=encoder(), log=typer.echo)
+    summary = train(config, data=data(seed=seed, count=count, held_out=held_out, answer=knowledge_facts),
+                    encoder=encoder(), log=typer.echo)
     typer.echo(f"adapter: {out} ({summary['adapter_bytes'] / 1e6:.1f} MB), held-out loss {summary['held_out_loss']}")
 
 

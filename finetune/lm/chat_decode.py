@@ -133,17 +133,20 @@ class ChatDecoder:
         return out
 
 
-def reply_rows(tokenizer: Any, *, cache: Any = None, count: int = 4000) -> frozenset[int]:
+def reply_rows(tokenizer: Any, *, cache: Any = None, count: int = 4000, answer: Any = None) -> frozenset[int]:
     """The token ids of the replies the chat LoRA was trained on (its training data is synthetic and
-    seeded, so they are rebuilt here), kept in `cache` once computed."""
+    seeded, so they are rebuilt here, with the same knowledge `answer` as the trainer), kept in
+    `cache` once computed."""
     import hashlib
     import pickle
     from pathlib import Path
 
     from .chat_data import samples
 
-    source = (Path(__file__).with_name("chat_dialogs.toml").read_bytes() + Path(__file__).with_name("chat_data.py").read_bytes())
-    key = hashlib.sha256(source + str(count).encode()).hexdigest()[:16]
+    here = Path(__file__)
+    source = b"".join(here.with_name(name).read_bytes() for name in
+                      ("chat_dialogs.toml", "chat_data.py", "chat_slots.py", "chat_results.py"))
+    key = hashlib.sha256(source + f"{count} {answer is not None}".encode()).hexdigest()[:16]
     path = Path(cache).expanduser() / f"chat-reply-rows-{key}.pkl" if cache is not None else None
     if path is not None and path.is_file():
         try:
@@ -151,7 +154,7 @@ def reply_rows(tokenizer: Any, *, cache: Any = None, count: int = 4000) -> froze
         except (OSError, pickle.UnpicklingError, EOFError, ValueError):
             pass
     rows: set[int] = set()
-    for item in samples(seed=0, count=count):
+    for item in samples(seed=0, count=count, answer=answer):
         if isinstance(item.target, str):
             rows.update(tokenizer.encode(" " + item.target, add_special_tokens=False))
     if path is not None:

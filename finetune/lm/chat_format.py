@@ -27,7 +27,7 @@ from typing import Any
 HEADER = "tunesmith, a songwriting assistant."
 PERSON, CALL, RESULT, REPLY = "Person:", "Call:", "Result:", "Reply:"
 END_CALL = "\n"  # the piece that ends a call (after its last value)
-MAX_RESULT_CHARS = 360  # of a tool result in the transcript: a chart of 32 bars is long
+MAX_RESULT_CHARS = 720  # of a tool result of this turn in the transcript (a style card, a 32-bar chart)
 MAX_TEXT_CHARS = 400  # of a person's message or an earlier reply
 
 

@@ -36,13 +36,14 @@ def encoder() -> Any:
     return encode
 
 
-def data(*, seed: int, count: int, held_out: int) -> dict[str, dict[str, list[Sample]]]:
-    """Training samples by language, and held-out ones drawn with another seed."""
+def data(*, seed: int, count: int, held_out: int, answer: Any = None) -> dict[str, dict[str, list[Sample]]]:
+    """Training samples by language, and held-out ones drawn with another seed (`answer`: the real facts
+    of music_knowledge, chat_data.samples)."""
     def by_lang(items: list[Sample]) -> dict[str, list[Sample]]:
         return {lang: [s for s in items if s.lang == lang] for lang in ("en", "zh")}
 
-    return {"train": by_lang(samples(seed=seed, count=count)),
-            "held_out": by_lang(samples(seed=seed + 1_000_003, count=held_out * 3))}
+    return {"train": by_lang(samples(seed=seed, count=count, answer=answer)),
+            "held_out": by_lang(samples(seed=seed + 1_000_003, count=held_out * 3, answer=answer))}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -172,5 +172,17 @@ class Models:
                 lean = load_lean(spec, self.lm_cache, adapter=self.chat_adapter, int8=bool(settings.get("int8", True)),
                                  progress=self.progress)
                 plain = LeanLM(lean.body, lean.tokenizer)  # fp32 heads of a few rows, not cached on disk
-                self._chat = ChatDecoder(plain, reply_rows=reply_rows(lean.tokenizer, cache=self.lm_cache))
+                rows = reply_rows(lean.tokenizer, cache=self.lm_cache, answer=knowledge_facts)
+                self._chat = ChatDecoder(plain, reply_rows=rows)
             return self._chat
+
+
+def knowledge_facts(topic: str, lang: str) -> str | None:
+    """What music_knowledge says about `topic`, or None for a topic it does not know (the chat LoRA
+    was trained on these facts: `tunesmith train chat-lm`)."""
+    from ..knowledge import find_topic
+
+    try:
+        return find_topic(topic, lang).text()
+    except ToolError:
+        return None
