@@ -119,20 +119,24 @@ def absolute_tempo(value: Any, state: SongState) -> Any:
     return max(20, min(400, round(base * factor))) if factor and base else value
 
 
-def space_for(text: str, *, earlier: Sequence[str], state: SongState, tools: Iterable[str]) -> Any:
-    """The grammar's space for the next call of this turn (finetune/lm/chat_decode.Space)."""
+def space_for(text: str, *, earlier: Sequence[str], state: SongState, tools: Iterable[str],
+              known: Iterable[str] = ()) -> Any:
+    """The grammar's space for the next call of this turn (finetune/lm/chat_decode.Space); `known`:
+    every tool of the conversation, offered or not (the model's wish for one that is not offered,
+    e.g. one already called this turn, makes it reply instead)."""
     from ..finetune.lm.chat_decode import Space
 
     heard = said(text, earlier)
     c = contract()
     names = [t for t in tools if t in c.tools]
+    known = tuple(dict.fromkeys([*names, *(k for k in known if k in c.tools)]))
     fields = {a.name: a for t in names for a in c.tool(t).args}
     values = {name: tuple(values_for(name, arg, heard, state)) for name, arg in fields.items()}
     # a tool whose required argument nobody stated is not offered: the model answers (asks) instead
     names = [t for t in names if all(values.get(a.name) for a in c.tool(t).args if a.required)]
     return Space(tools={t: c.tool(t).arg_names for t in names},
                  required={t: tuple(a.name for a in c.tool(t).args if a.required) for t in names},
-                 values={k: v for k, v in values.items() if v})
+                 values={k: v for k, v in values.items() if v}, known=known)
 
 
 def checked_call(name: str, args: dict[str, Any], *, text: str, earlier: Sequence[str],

@@ -109,7 +109,7 @@ class GemmaChat(BaseChatModel):
         failed = any(" failed" in result.split(":", 1)[0] or "failed:" in result[:80] for _, result in transcript.done)
         tools = [] if len(transcript.done) >= MAX_CALLS or failed else [t for t in bound if t not in called]
         earlier = [e.person for e in transcript.history]
-        space = space_for(transcript.person, earlier=earlier, state=state, tools=tools)
+        space = space_for(transcript.person, earlier=earlier, state=state, tools=tools, known=bound)
         lines = self.decoder.next_line(transcript, space, replies=1, temperature=0.0)
         first = lines[0]
         if first.call is not None:

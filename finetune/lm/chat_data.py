@@ -56,15 +56,13 @@ def _tool(rng: random.Random) -> str:
 
 
 def _chat(rng: random.Random, lang: str) -> tuple[str, str]:
+    """A plain message and its reply (the groups chat_dialogs.toml [plain] keeps)."""
     from ..chat.replies import REPLIES
 
-    groups = [g for g in REPLIES[lang] if not any(w in " ".join(g[0]).lower() for w in _QUESTION_WORDS)]
+    keep = set(dialogs()["plain"][lang])
+    groups = [g for g in REPLIES[lang] if g[0][0] in keep]
     users, replies = _pick(rng, groups)
     return _pick(rng, users), _pick(rng, replies)
-
-
-_QUESTION_WORDS = ("jig", "reel", "cadence", "chord", "key", "minor", "major", "scale", "tempo", "chorale", "hornpipe",
-                   "air", "waltz", "style", "song", "和弦", "调", "舞曲", "众赞歌", "风格", "速度", "歌")
 
 
 def _exchange(rng: random.Random, lang: str, song: FakeSong, answer: Answer | None = None) -> Exchange:

@@ -28,6 +28,7 @@ class Space:
     required: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     reply: bool = True  # a plain reply is allowed
+    known: tuple[str, ...] = ()  # every tool the model may want, offered now or not (rivals of the offered)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,13 @@ class _Trie:
         raise ValueError("the walk left the trie")  # cannot happen: allowed() only offers trie tokens
 
 
+SCORED = 40  # choices with up to this many options are scored whole
+
+
+def _forced(option: tuple[int, ...], done: tuple[int, ...]) -> frozenset[int]:
+    return frozenset((option[len(done)],)) if len(done) < len(option) else frozenset()
+
+
 class ChatDecoder:
     """The chat LoRA's lean model behind `next_line` (see the module docstring)."""
 
@@ -68,11 +76,27 @@ class ChatDecoder:
         self.reply_rows = frozenset(reply_rows) | {self.newline}
         self.max_reply = max_reply
 
-    def _choose(self, prompt: list[int], options: Sequence[str]) -> tuple[int, list[int], float]:
-        """Index of the option the model prefers, its ids, its log-probability (greedy down the trie)."""
+    def _choose(self, prompt: list[int], options: Sequence[str], *,
+                rivals: Sequence[str] = ()) -> tuple[int, list[int], float]:
+        """Index of the option the model prefers, its ids, its log-probability.  Up to SCORED options
+        are each scored whole (one batch, every token forced), against `rivals` too: options the
+        grammar does not offer now but the model may want (a tool whose argument nobody stated), so
+        that their probability does not flow into an offered option that shares their first token.
+        Returns -1 as the index when a rival wins.  More options: a greedy walk down their trie."""
         ids = [self.pieces.ids(o) for o in options]
-        if len(options) == 1:
+        if len(options) == 1 and not rivals:
             return 0, list(ids[0]), 0.0
+        if len(options) + len(rivals) <= SCORED:
+            everything = ids + [self.pieces.ids(r) for r in rivals if r not in options]
+            rows = frozenset(t for option in everything for t in option)
+            drafts = self.lean.sample(prompt, allowed=lambda k, done: _forced(everything[k], done), rows=rows,
+                                      end=-1, count=len(everything), max_new=max(len(o) for o in everything),
+                                      seed=0, temperature=0.0)
+            scores = [d.logprob for d in drafts]
+            best = max(range(len(everything)), key=scores.__getitem__)
+            if best >= len(ids):
+                return -1, [], scores[best]
+            return best, list(ids[best]), scores[best]
         trie = _Trie(ids)
         [draft] = self.lean.sample(prompt, allowed=lambda k, done: trie.allowed(done), rows=trie.rows,
                                    end=-1, count=1, max_new=max(len(o) for o in ids), seed=0, temperature=0.0)
@@ -89,7 +113,11 @@ class ChatDecoder:
         if kinds[index] == REPLY:
             return self.replies(prompt + ids, count=replies, seed=seed, temperature=temperature, base=score)
         prompt = prompt + ids
-        index, ids, s = self._choose(prompt, [f" {t}" for t in tools])
+        rivals = [f" {t}" for t in space.known if t not in tools]
+        index, ids, s = self._choose(prompt, [f" {t}" for t in tools], rivals=rivals)
+        if index < 0:  # the model wants a tool it cannot call yet (a value is missing): it replies instead
+            prompt = self.pieces.prompt(transcript) + list(self.pieces.ids(REPLY))
+            return self.replies(prompt, count=replies, seed=seed, temperature=temperature)
         name, prompt, score = tools[index], prompt + ids, score + s
         remaining = [a for a in space.tools[name] if space.values.get(a)]
         args: list[tuple[str, str]] = []
@@ -97,7 +125,10 @@ class ChatDecoder:
             required = [a for a in space.required.get(name, ()) if a in remaining]
             offered = required or remaining
             options = [f" {a}=" for a in offered] + ([] if required else [END_CALL])
-            index, ids, s = self._choose(prompt, options)
+            unstated = [f" {a}=" for a in space.tools[name] if not space.values.get(a)]  # nobody stated these
+            index, ids, s = self._choose(prompt, options, rivals=[] if required else unstated)
+            if index < 0:  # an argument nobody stated: the call ends here
+                index, ids, s = len(offered), list(self.pieces.ids(END_CALL)), 0.0
             prompt, score = prompt + ids, score + s
             if index == len(offered):
                 break
