@@ -35,6 +35,9 @@ def prepare_command(
     if spec.name == shipped.name and models.lm_missing() is None:
         models.lyrics_lm().warm()  # the lean model, lexicons and output rows the first lyric needs
         typer.echo(f"{spec.name}: ready for lyrics (English and Mandarin)")
+        if models.chat_missing() is None:
+            models.chat_decoder()  # the base with the chat LoRA merged, and the rows replies may use
+            typer.echo(f"{spec.name}: ready for chat (the chat LoRA in {models.chat_adapter})")
 
 
 @lm_app.command("info")
@@ -60,3 +63,4 @@ def info_command() -> None:
             typer.echo(f"  terms: {terms}")
     adapter = models.lyrics_adapter
     typer.echo(f"lyrics LoRA: {adapter if adapter else 'none shipped (the base drafts alone)'}")
+    typer.echo(f"chat LoRA: {models.chat_adapter or 'none shipped (use --model legacy or a bigger LLM)'}")

@@ -365,6 +365,14 @@ def _same(a: Claim, b: Claim) -> bool:
     return a.value == b.value
 
 
+_CHART = re.compile(r"(?:\|\s*[^|\n]+?\s*){2,}\|")
+
+
+def _charts(text: str) -> list[int]:
+    """The number of bars of each chord chart ("| D | G A | D |") a text shows."""
+    return [m.group(0).count("|") - 1 for m in _CHART.finditer(text)]
+
+
 def contradictions(reply: str, digest: Mapping[str, Any], *, results: Iterable[str | Mapping[str, Any]] = ()
                    ) -> list[str]:
     """What `reply` says about the song that `digest` (song_digest of the state after the turn)
@@ -382,7 +390,8 @@ def contradictions(reply: str, digest: Mapping[str, Any], *, results: Iterable[s
     """
     texts = [r if isinstance(r, str) else str(r.get("content") or "") for r in results]
     stated = [c for t in texts for c in find_claims(t, hedged=True)]
-    lines: list[str] = []
+    lines: list[str] = [f"shows a chart of {n} bars, but the song has {digest['bars']}" for n in _charts(reply)
+                        if digest.get("bars") and n > int(digest["bars"])]
     said: list[Claim] = []
     for claim in find_claims(reply):
         why = _disagreement(claim, digest)
