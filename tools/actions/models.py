@@ -151,7 +151,7 @@ class Models:
             return why
         if self.chat_adapter is None:
             return f"the model in {self.checkpoint} has no chat LoRA (lm/chat/: train it with " \
-                   "`python -m tunesmith.finetune.lm.train_chat`)"
+                   "`tunesmith train run chat-lm`)"
         return None
 
     def chat_decoder(self) -> Any:
