@@ -5,7 +5,7 @@ VENV    ?= .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: setup demo test test-slow corpus harmony-data text-data bands train clean
+.PHONY: setup demo test test-slow corpus harmony-data text-data bands train clean peer
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -46,6 +46,18 @@ text-data: setup
 
 train: corpus harmony-data text-data
 	$(BIN)/tunesmith train run $(RECIPES)
+
+# The chord eval's peer (python -m tunesmith.eval.eval_chords_folk --peer): Magenta's note_seq in a venv
+# of its own, outside the repo, so its pins never touch .venv.
+PEER_VENV ?= $(HOME)/.cache/tunesmith/peer-venv
+
+$(PEER_VENV)/.installed:
+	$(PY) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/pip install --quiet "note-seq==0.0.5"
+	$(PEER_VENV)/bin/python -c "import note_seq.chord_inference"
+	touch $@
+
+peer: $(PEER_VENV)/.installed
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -2,6 +2,7 @@
 MusicXML, against the tunes' own chords, with the diatonic baseline in the same run.
 
     python -m tunesmith.eval.eval_chords_folk [--tunes 0] [--checkpoint checkpoints/default]
+                                              [--peer] [--peer-python PATH]
 
 Each held-out tune (finetune/harmony/folk_data.py: a fixed fifth by a hash of file and title,
 nothing fitted or tuned on it) is written without its chords as
@@ -13,7 +14,9 @@ read back with tokenization.files.read_song, as `tunesmith chords FILE` reads it
   * fit-baseline: per bar, the diatonic triad with the best weighted fit (eval_chords.baseline),
   * rules:    recommend_chords with the hand-set scorer (what `chords` did before issue 15),
   * folk:     recommend_chords' default for lead sheets (the HMM fitted on the development tunes),
-  * folk-bar / folk-half: the same with --per forcing the rate.
+  * folk-bar / folk-half: the same with --per forcing the rate,
+  * note_seq (with --peer, MIDI only): Magenta's chord inference, one chord per bar, run in its own
+    venv (`make peer`) on the very MIDI file tunesmith reads (eval/peer_note_seq.py).
 Guess and reference are aligned by time from the first note, so a wrong barring cannot hide.
 Metrics, mean over tunes: root agreement over time (share of the reference's chord time where
 the roots agree), exact chord agreement over time (same root and pitch classes, bass ignored),
@@ -25,6 +28,7 @@ Data: Nottingham Music Database (E. Foxley), cleaned by jukedeck/nottingham-data
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import tempfile
@@ -39,11 +43,13 @@ from ..tools.chords.recommend import recommend_chords
 from ..tools.theory.chords import chord_pitch_classes
 from ..tools.theory.key import estimate_key
 from .eval_chords import baseline
+from .peer_note_seq import DEFAULT_PYTHON, PeerMissing, note_seq_chords
 
 ROOT = Path(__file__).resolve().parents[1]
 METRICS = ("root", "exact", "ctr", "bar_root", "bar_exact", "bar_ctr")
 
 
+@functools.lru_cache(maxsize=4096)
 def chord_parts(symbol: str) -> tuple[int, frozenset[int]] | None:
     """(root pitch class, pitch classes without a slash bass) of a chord symbol, None if unreadable.
 
@@ -127,13 +133,13 @@ def as_midi(melody: Melody) -> Song:
     return Song(melody=replace(melody, notes=notes, bars=0))
 
 
-def read_back(song: Song, suffix: str, folder: Path) -> Song:
+def read_back(song: Song, suffix: str, folder: Path, *, name: str = "tune") -> Song:
     """Write a song as a file and read it as `tunesmith chords FILE` does."""
     from ..tokenization.files import atomic_write, musicxml_bytes, read_song
     from ..tokenization.midi import song_to_midi
 
     data = song_to_midi(song) if suffix == ".mid" else musicxml_bytes(song)
-    return read_song(atomic_write(folder / f"tune{suffix}", data))
+    return read_song(atomic_write(folder / f"{name}{suffix}", data))
 
 
 def diatonic_bars(song: Song) -> tuple[ChordEvent, ...]:
@@ -174,35 +180,54 @@ def harmonizers(runtime=None) -> dict[str, Callable[[Song], tuple[ChordEvent, ..
     return found
 
 
-def run(tunes: list[FolkTune], *, inputs: tuple[str, ...], runtime=None) -> dict:
+def run(tunes: list[FolkTune], *, inputs: tuple[str, ...], runtime=None, peer: Path | None = None) -> dict:
+    """Every harmonizer on every tune and input; with `peer` (its Python) note_seq on the MIDI files too."""
     methods = harmonizers(runtime)
     rows: dict[str, dict[str, list[dict[str, float]]]] = {i: {m: [] for m in ("baseline-score", *methods)}
                                                           for i in inputs}
     seconds: dict[str, list[float]] = {m: [] for m in methods}
     reference_rows, skipped = [], []
+    peer_files: list[tuple[FolkTune, Path, Song]] = []
+    extra: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for tune in tunes:
+        for number, tune in enumerate(tunes):
             melody_only = Song(melody=tune.song.melody, title=tune.title)
             reference_rows.append(compare(tune.song, tune.song))
             on_score = compare(tune.song, replace(melody_only, chords=diatonic_bars(melody_only)))
             for source in inputs:
                 try:
                     song = read_back(as_midi(tune.song.melody) if source == "midi" else melody_only,
-                                     ".mid" if source == "midi" else ".musicxml", Path(tmp))
+                                     ".mid" if source == "midi" else ".musicxml", Path(tmp), name=f"tune{number}")
                 except Exception as err:  # a tune our writers or readers cannot carry is reported, not fatal
                     skipped.append(f"{tune.name} {source}: {str(err).splitlines()[0]}")
                     break
                 song = replace(song, chords=())
+                if source == "midi" and peer is not None:
+                    peer_files.append((tune, Path(tmp) / f"tune{number}.mid", song))
                 rows[source]["baseline-score"].append(on_score)
                 for name, harmonize in methods.items():
                     started = time.perf_counter()
                     events = harmonize(song)
                     seconds[name].append(time.perf_counter() - started)
                     rows[source][name].append(compare(tune.song, replace(song, chords=events)))
+        if peer_files:
+            extra = _peer_rows(peer_files, python=peer, into=rows["midi"], seconds=seconds)
     mean = lambda got: {k: round(statistics.mean(r[k] for r in got), 4) for k in METRICS} if got else {}
     return {"tunes": len(tunes), "skipped": skipped, "reference": mean(reference_rows),
             "inputs": {src: {m: mean(r) for m, r in by.items()} for src, by in rows.items()},
-            "median_seconds": {m: round(statistics.median(s), 4) for m, s in seconds.items() if s}}
+            "median_seconds": {m: round(statistics.median(s), 4) for m, s in seconds.items() if s}, **extra}
+
+
+def _peer_rows(files: list[tuple[FolkTune, Path, Song]], *, python: Path, into: dict, seconds: dict) -> dict:
+    """Score note_seq's charts of the MIDI files (a tune it fails on counts as an empty chart)."""
+    started = time.perf_counter()
+    answer = note_seq_chords([path for _, path, _ in files], python=python)
+    seconds["note_seq"] = [(time.perf_counter() - started) / len(files)]
+    into["note_seq"] = [compare(tune.song, replace(song, chords=chart))
+                        for (tune, _, song), chart in zip(files, answer.charts)]
+    failed = [f"{tune.name}: {err}" for (tune, _, _), err in zip(files, answer.errors) if err]
+    return {"peer": {"note_seq": answer.version, "chords_per_bar": 1, "failed": failed,
+                     "seconds_per_tune_note": "mean wall time of one batch subprocess, imports included"}}
 
 
 def latency(tunes: list[FolkTune], *, repeats: int = 5) -> dict[str, float]:
@@ -230,6 +255,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--inputs", default="midi,musicxml")
     parser.add_argument("--split", default="heldout", choices=("heldout", "dev"))
     parser.add_argument("--checkpoint", type=Path, default=None, help="also run the rules with the harmony adapter")
+    parser.add_argument("--peer", action="store_true", help="also run note_seq's chord inference on the MIDI files")
+    parser.add_argument("--peer-python", type=Path, default=DEFAULT_PYTHON, help="the peer venv's Python (make peer)")
     parser.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / "chords_folk.json")
     args = parser.parse_args(argv)
     runtime = None
@@ -239,9 +266,13 @@ def main(argv: list[str] | None = None) -> None:
         runtime = load_runtime(args.checkpoint, threads=2)
     started = time.perf_counter()
     tunes = folk_tunes(data=args.data, split=args.split, limit=args.tunes or None)
+    try:
+        found = run(tunes, inputs=tuple(args.inputs.split(",")), runtime=runtime,
+                    peer=args.peer_python if args.peer else None)
+    except PeerMissing as err:
+        raise SystemExit(f"error: {err}") from None
     report = {"generated": time.strftime("%Y-%m-%d %H:%M"), "data": SOURCE, "split": args.split,
-              **run(tunes, inputs=tuple(args.inputs.split(",")), runtime=runtime),
-              "latency_16_bars_s": latency(tunes)}
+              **found, "latency_16_bars_s": latency(tunes)}
     report["seconds"] = round(time.perf_counter() - started, 1)
     if args.split == "heldout":
         args.out.parent.mkdir(parents=True, exist_ok=True)
