@@ -9,7 +9,8 @@ Position, Duration and Rest values count *beats of the meter's denominator* (an 
 tables below convert them to quarter lengths for a grammar-constrained decoder.
 
 The vocabulary itself (what exists, in what order, append-only) lives in vocab.py.
-miditok imports torch, so it is imported inside the class only.
+miditok's own `__init__` imports torch (for its PyTorch datasets only), so it is imported inside
+the class, through `_miditok`, which skips that part.
 """
 
 from __future__ import annotations
@@ -28,6 +29,29 @@ VOCAB_FILE = "vocab.json"
 VELOCITY = 90
 # Token types the melody decoder skips: everything that is not music in the REMI sense.
 _NON_MUSIC = {*SPECIAL_TOKENS, "TASK", "STYLE", "KEY", "MODE", "METER", "TEMPO", "BARS", "CHORD"}
+
+
+def _miditok():
+    """The miditok package, imported without torch when torch is not loaded yet.
+
+    `miditok/__init__.py` imports `miditok.pytorch_data` (torch: a second of a cold start) inside
+    `try/except ImportError`; a None entry in sys.modules makes that one import fail, so the rest
+    loads as usual.  The entry is removed afterwards: code that wants the datasets can still
+    `import miditok.pytorch_data`.
+    """
+    import sys
+
+    data = "miditok.pytorch_data"
+    if "miditok" not in sys.modules and data not in sys.modules and "torch" not in sys.modules:
+        sys.modules[data] = None  # type: ignore[assignment]
+        try:
+            import miditok  # noqa: F401
+        finally:
+            if data in sys.modules and sys.modules[data] is None:
+                del sys.modules[data]
+    import miditok
+
+    return miditok
 
 
 def token_type(token: str) -> str:
@@ -55,7 +79,7 @@ class MusicCodec:
     """The joint vocabulary plus the REMI tokenizer: the one stateful tokenization object."""
 
     def __init__(self, vocab: Vocabulary | None = None, *, miditok_params: Path | None = None) -> None:
-        from miditok import REMI, TokenizerConfig
+        REMI, TokenizerConfig = _miditok().REMI, _miditok().TokenizerConfig
 
         if miditok_params is not None:
             try:
@@ -230,7 +254,7 @@ class MusicCodec:
         tempo: int = 100, bars: int | None = None,
     ) -> Melody:
         """The Melody of a token (or id) sequence; special, control and chord tokens are skipped."""
-        from miditok import TokSequence
+        TokSequence = _miditok().TokSequence
 
         meter = parse_meter(meter) if isinstance(meter, str) else meter
         key = parse_key(key) if isinstance(key, str) else key

@@ -5,11 +5,12 @@ For a 2 M-parameter model the HF forward spends most of its ~2 ms per token in P
 same maths with about thirty array ops per layer: the active LoRA adapters are merged into
 weight copies once (`lean_model(model)` reads whatever adapter is active), Q, K and V come
 from one fused matmul (the attention scale folded into Q), keys/values go into a
-preallocated cache.  Steps use numpy rather than torch: per op ~1 us instead of ~4 us, and on
-the project's 2-core AMD machine numpy's OpenBLAS runs these small matmuls 2-3x faster than
-torch's MKL; the prompt (`prefill`, many rows at once) runs through torch over the same arrays.
-Measured in eval/bench_sampling.py.  The logits match the HF model's within 1e-4
-(tests/test_fast_forward.py).
+preallocated cache.  Everything runs on numpy (per op ~1 us instead of torch's ~4 us), prompts
+included (`extend`: many positions per matmul), so sampling needs no torch at all: with the
+merged weights exported once (lean_store.py) a command never imports torch, transformers or
+peft.  numpy's OpenBLAS must run on one thread (`set_blas_threads`): on the project's busy
+2-core machine its threaded matmuls of 8 rows and more were several times slower than on one
+thread, as torch's were (eval/bench_sampling.py measures the steps).  The logits match the HF model's within 1e-4 (tests/test_fast_forward.py).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from ..errors import ModelError
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-SMALL_ROWS = 4  # up to this many rows numpy's matmul stays single-threaded (measured)
 
 
 @dataclass(frozen=True)
@@ -80,39 +80,40 @@ class LeanModel:
 
     def prefill(self, prompt: list[int], *, rows: int = 1, capacity: int | None = None) -> tuple[np.ndarray, LeanCache]:
         """Run the prompt once (causal attention) and copy its keys/values into a cache for `rows`
-        sequences.  Returns the last position's logits for every row, shape (rows, V).
-
-        torch ops over zero-copy views of the same arrays: a long prompt (a kept melody) makes
-        matmuls big enough for OpenBLAS to go multi-threaded, which on a busy 2-core machine
-        was 30x slower; torch keeps to the threads the runtime set.
-        """
-        import torch
-        import torch.nn.functional as F
-
+        sequences.  Returns the last position's logits for every row, shape (rows, V)."""
         length = len(prompt)
         cache = self.new_cache(rows, capacity or self.max_positions)
         if not 0 < length <= cache.capacity:
             raise ModelError(f"a prompt of {length} tokens does not fit {cache.capacity} positions")
-        t = torch.from_numpy
-        heads, hd, half, width = self.n_heads + self.n_kv_heads, self.head_dim, self.head_dim // 2, self.norm.shape[0]
-        cos, sin = t(self.cos[:length])[:, None], t(self.sin[:length])[:, None]
-        x = t(self.embed)[torch.tensor(prompt)]  # (T, d)
-        with torch.no_grad():
-            for layer, keys, values in zip(self.layers, cache.keys, cache.values):
-                fused = F.rms_norm(x, (width,), t(layer.attn_norm), self.eps) @ t(layer.qkv)
-                qk = fused[:, : heads * hd].reshape(length, heads, hd)
-                qk = (qk * cos + torch.cat((-qk[..., half:], qk[..., :half]), dim=-1) * sin).transpose(0, 1)
-                q, k = qk[: self.n_heads], qk[self.n_heads:]
-                v = fused[:, heads * hd:].reshape(length, self.n_kv_heads, hd).transpose(0, 1)
-                t(keys)[:, :, :length] = k
-                t(values)[:, :, :length] = v
-                attn = F.scaled_dot_product_attention(q[None], k[None], v[None], is_causal=True, scale=1.0,
-                                                      enable_gqa=self.n_kv_heads != self.n_heads)[0]
-                x = x + attn.transpose(0, 1).reshape(length, -1) @ t(layer.out)
-                gate, up = (F.rms_norm(x, (width,), t(layer.mlp_norm), self.eps) @ t(layer.gate_up)).chunk(2, dim=-1)
-                x = x + (F.silu(gate) * up) @ t(layer.down)
-            last = F.rms_norm(x[-1:], (width,), t(self.norm), self.eps) @ t(self.head)
-        return np.repeat(last.numpy(), rows, axis=0), cache
+        last = self.extend(prompt, cache, 0, last_only=True)
+        for keys, values in zip(cache.keys, cache.values):
+            keys[1:, :, :length] = keys[0, :, :length]
+            values[1:, :, :length] = values[0, :, :length]
+        return np.repeat(last, rows, axis=0), cache
+
+    def extend(self, tokens: list[int], cache: LeanCache, start: int, *, last_only: bool = False) -> np.ndarray:
+        """Feed `tokens` at positions start, start+1, ... of the cache's first row, each attending to
+        every position up to its own.  Returns the logits of each new position (n, V), or of the
+        last one only (1, V).  Many rows at once, so a long prompt is a few big matmuls."""
+        n, end = len(tokens), start + len(tokens)
+        if not n or start < 0 or end > cache.capacity:
+            raise ModelError(f"positions {start}-{end} do not fit the cache's {cache.capacity} tokens")
+        hkv, group, hd = self.n_kv_heads, self.n_heads // self.n_kv_heads, self.head_dim
+        x = self.embed[np.asarray(tokens, dtype=np.int64)]  # (n, d)
+        cos, sin = self.cos[start:end, None], self.sin[start:end, None]
+        future = np.triu(np.ones((n, end), dtype=bool), k=start + 1)  # query i sees keys 0..start+i
+        for layer, keys, values in zip(self.layers, cache.keys, cache.values):
+            q, k, v = self._qkv(layer, x, cos, sin)
+            keys[0, :, start:end] = k.transpose(1, 0, 2)
+            values[0, :, start:end] = v.transpose(1, 0, 2)
+            q = q.reshape(n, hkv, group, hd).transpose(1, 2, 0, 3)  # (Hkv, g, n, hd)
+            scores = q @ keys[0, :, None, :end].transpose(0, 1, 3, 2)  # (Hkv, g, n, end)
+            scores = _softmax(np.where(future, -np.inf, scores))
+            attn = (scores @ values[0, :, None, :end]).transpose(2, 0, 1, 3).reshape(n, -1)
+            x = self._finish(layer, x, attn)
+        if last_only:
+            x = x[-1:]
+        return _rms(x, self.norm, self.eps) @ self.head
 
     def step(self, tokens: np.ndarray, cache: LeanCache, position: int) -> np.ndarray:
         """Logits (rows, V) after feeding one token per row at `position` (0-based)."""
@@ -131,13 +132,13 @@ class LeanModel:
             scores = _softmax(q @ keys[:, :, :seen].transpose(0, 1, 3, 2))  # (rows, Hkv, g, T)
             attn = (scores @ values[:, :, :seen]).reshape(rows, -1)
             x = self._finish(layer, x, attn)
-        return _matmul(_rms(x, self.norm, self.eps), self.head)
+        return _rms(x, self.norm, self.eps) @ self.head
 
     def _qkv(self, layer: LeanLayer, x: np.ndarray, cos: np.ndarray, sin: np.ndarray):
         """Q (n, Hq, hd), K and V (n, Hkv, hd) for n positions or rows, RoPE applied to Q and K."""
         n, hd, half = x.shape[0], self.head_dim, self.head_dim // 2
         heads = self.n_heads + self.n_kv_heads
-        fused = _matmul(_rms(x, layer.attn_norm, self.eps), layer.qkv)
+        fused = _rms(x, layer.attn_norm, self.eps) @ layer.qkv
         qk = fused[:, : heads * hd].reshape(n, heads, hd)
         rotated = np.concatenate((-qk[..., half:], qk[..., :half]), axis=-1)
         qk = qk * cos + rotated * sin
@@ -146,20 +147,19 @@ class LeanModel:
 
     def _finish(self, layer: LeanLayer, x: np.ndarray, attn: np.ndarray) -> np.ndarray:
         """Output projection, residual, SwiGLU MLP, residual."""
-        x = x + _matmul(attn, layer.out)
-        gate_up = _matmul(_rms(x, layer.mlp_norm, self.eps), layer.gate_up)
+        x = x + attn @ layer.out
+        gate_up = _rms(x, layer.mlp_norm, self.eps) @ layer.gate_up
         gate, up = gate_up[:, : gate_up.shape[1] // 2], gate_up[:, gate_up.shape[1] // 2:]
-        return x + _matmul(gate * (0.5 + 0.5 * np.tanh(0.5 * gate)) * up, layer.down)  # SiLU without overflow
+        return x + (gate * (0.5 + 0.5 * np.tanh(0.5 * gate)) * up) @ layer.down  # SiLU without overflow
 
 
-def _matmul(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """x @ weight; past SMALL_ROWS rows through torch, which keeps to the runtime's thread count
-    (OpenBLAS goes multi-threaded there, and 8 rows took 78 ms instead of 6 on a busy 2-core box)."""
-    if x.shape[0] <= SMALL_ROWS:
-        return x @ weight
-    import torch
+def set_blas_threads(threads: int) -> None:
+    """Run numpy's BLAS on `threads` threads from now on, for the whole process (the lean forward's
+    matmuls are small: one thread is fastest, see the module's note); 0 leaves it as it is."""
+    if threads > 0:
+        from threadpoolctl import threadpool_limits
 
-    return (torch.from_numpy(np.ascontiguousarray(x)) @ torch.from_numpy(weight)).numpy()
+        threadpool_limits(limits=threads, user_api="blas")
 
 
 def _rms(x: np.ndarray, weight: np.ndarray, eps: float) -> np.ndarray:

@@ -335,8 +335,13 @@ def chord_logprobs(model: Any, codec: MusicCodec, melody: Melody, slots: Slots, 
     With `history` (chord token ids) the chords are teacher-forced and one forward pass gives
     every slot; otherwise the decoder runs slot by slot with a KV cache, appending the id that
     `choose` picks (greedy by default): exactly one CHORD token per slot.
-    Returns (log-probs per slot, the chord ids used).
+    Returns (log-probs per slot, the chord ids used).  `model` is an HF model or a lean copy
+    (fast_forward.LeanModel: numpy only, no torch).
     """
+    from ..decode.fast_forward import LeanModel
+
+    if isinstance(model, LeanModel):
+        return _lean_chord_logprobs(model, codec, melody, slots, style=style, history=history, choose=choose)
     import torch
 
     ids_all = chord_ids(codec)
@@ -368,6 +373,39 @@ def chord_logprobs(model: Any, codec: MusicCodec, melody: Melody, slots: Slots, 
             rows.append(row)
             chosen.append(pick)
             start = position
+    return rows, chosen
+
+
+def _lean_chord_logprobs(model: Any, codec: MusicCodec, melody: Melody, slots: Slots, *, style: str | None,
+                         history: Sequence[int] | None, choose: Chooser | None) -> tuple[list[list[float]], list[int]]:
+    """chord_logprobs over a LeanModel: the same sequence, positions and choices, in numpy."""
+    import numpy as np
+
+    ids_all = chord_ids(codec)
+    index = np.asarray(ids_all, dtype=np.int64)
+
+    def log_softmax(row: np.ndarray) -> list[float]:
+        row = row[index].astype(np.float64)
+        return (row - np.logaddexp.reduce(row)).tolist()
+
+    groups = note_groups(codec, melody)
+    chords = list(history) if history is not None else [ids_all[0]] * len(slots)
+    ids, where = harmony_sequence(codec, melody, slots, chords, style=style, groups=groups)
+    if len(ids) > model.max_positions:
+        raise ModelError(f"the melody needs {len(ids)} tokens, more than the model's {model.max_positions}")
+    cache = model.new_cache(1, len(ids))
+    if history is not None:
+        logits = model.extend(ids, cache, 0)
+        return [log_softmax(logits[w - 1]) for w in where], list(history)
+    choose = choose or (lambda _slot, row: max(range(len(row)), key=row.__getitem__))
+    rows, chosen, start = [], [], 0
+    for slot, position in enumerate(where):
+        row = log_softmax(model.extend(ids[start:position], cache, start, last_only=True)[0])
+        pick = ids_all[choose(slot, row)]
+        ids[position] = pick
+        rows.append(row)
+        chosen.append(pick)
+        start = position
     return rows, chosen
 
 

@@ -30,15 +30,16 @@ class Models:
         self._loading = threading.Lock()  # one load, however many threads ask at once
 
     def runtime(self) -> Any:
-        """The loaded runtime (a clear ModelError when the checkpoint has no model)."""
+        """The checkpoint's runtime, opened once (a clear ModelError when the checkpoint has no model);
+        it reads weights only when a session first needs them."""
         if self._runtime is not None:
             return self._runtime
         with self._loading:
             if self._runtime is None:
-                if self._loader is None:
-                    from ...finetune.runtime import load_runtime
+                if self._loader is None:  # lazy: merged weights from <lm_cache>/lean, no torch when stored
+                    from ...finetune.runtime import open_runtime
 
-                    self._loader = partial(load_runtime, user_styles=self.user_styles)
+                    self._loader = partial(open_runtime, cache=self.lm_cache, user_styles=self.user_styles)
                 self._runtime = self._loader(self.checkpoint)
             return self._runtime
 
@@ -54,8 +55,11 @@ class Models:
         return tuple(list_adapters(self.checkpoint)) + mine
 
     def runtime_with(self, adapter: str) -> Any:
-        """The runtime when the checkpoint has `adapter`, else None (callers fall back to rules)."""
-        return self.runtime() if adapter in self.adapters() else None
+        """The runtime when the checkpoint has `adapter`, else None (callers fall back to rules).
+
+        Its callers are the chord scorers (harmony adapter), which run `active.model` and take a
+        lean copy there: so this is the runtime's LeanView, and chords never load the HF model."""
+        return self.runtime().lean_view() if adapter in self.adapters() else None
 
     def missing(self, adapter: str) -> str | None:
         """Why `runtime_with(adapter)` gives None, in words for the person; None when it does not."""
