@@ -39,7 +39,8 @@ SET_FILES = {"dev": ROOT.parent / "shared" / "dev-prompts.jsonl",
              "heldout-c": ROOT / "eval" / "data" / "heldout-c-prompts.jsonl",
              "heldout-d": ROOT / "eval" / "data" / "heldout-d-prompts.jsonl",
              "heldout-e": ROOT / "eval" / "data" / "heldout-e-prompts.jsonl",
-             "heldout-f": ROOT / "eval" / "data" / "heldout-f-prompts.jsonl"}
+             "heldout-f": ROOT / "eval" / "data" / "heldout-f-prompts.jsonl",
+             "heldout-g": ROOT / "eval" / "data" / "heldout-g-prompts.jsonl"}
 TOOL_TASKS = contract().tasks()
 # The contract's defaults: an omitted argument whose default is the expected value is right.
 DEFAULTS = {name: tool.defaults() for name, tool in contract().tools.items() if tool.defaults()}
