@@ -3,12 +3,19 @@
     python -m tunesmith.eval.bench_cli --repeats 3 --out eval/results/cli.json
     python -m tunesmith.eval.bench_cli --peer /tmp/oldpkg     # also time another copy of the code
 
-`--peer DIR` runs the same commands with PYTHONPATH=DIR (a folder holding a `tunesmith/` package, e.g.
-links to an older checkout's folders), interleaved with this tree's runs, and reports the ratio.
-
 Cold means a new process each time (the OS file cache is warm after the first run, as it is for a
 person who runs the command twice).  The ratios to the bare interpreter hold across machines;
 the absolute seconds depend on the machine's load.
+
+The lean store (merged model weights, finetune/decode/lean_store.py) lives in a fresh cache
+folder of this run: the first `melody` and the first `chords --style bach-chorale` fill it (timed once, as
+"first use"), the repeats then read it, as every later command of a person does.
+
+`--peer DIR` runs the same commands with PYTHONPATH=DIR (a folder holding a `tunesmith/` package, e.g.
+links to an older checkout's folders: `git worktree add /tmp/peer OLD` and
+`/tmp/oldpkg/tunesmith/<part> -> /tmp/peer/<part>`), interleaved with this tree's runs, and reports
+both, their ratio and whether both printed and wrote the same music (ABC and MIDI files, the text
+without its timings; MusicXML carries random part ids, so it is not compared).
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
+import re
 import statistics
 import subprocess
 import sys
@@ -25,17 +32,93 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+REEL = "X:1\nT:Reel\nM:4/4\nL:1/8\nK:G\n|:GABc dBdB|c2ec BdBG|AGFG ABcA|BGAF G4:|\n"
+TARGETS = {"--help": 0.3, "analyze": 1.0, "melody": 2.0, "chords": 1.5}  # issue 16, seconds
+TIMING = re.compile(r"\d+\.\d+s\b|time: ")  # lines that report their own run time
 
 
-def _time(command: list[str], *, repeats: int) -> dict[str, float]:
-    seconds = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True, timeout=600)
-        seconds.append(time.perf_counter() - started)
-        if done.returncode != 0:
-            raise SystemExit(f"{' '.join(command)} failed: {done.stderr.strip()[-300:]}")
+def cases(abc: Path) -> dict[str, list[str]]:
+    """The commands timed: name -> tunesmith arguments (before --out)."""
+    return {
+        "--help": ["--help"],
+        "analyze": ["analyze", str(abc)],
+        "melody": ["melody", "--style", "irish-reel", "--key", "G", "--bars", "8", "--seed", "1"],
+        "chords": ["chords", str(abc)],
+        "chords --style bach-chorale": ["chords", str(abc), "--style", "bach-chorale"],  # the harmony model
+    }
+
+
+def _command(argv: list[str], out: Path) -> list[str]:
+    args = argv if argv == ["--help"] or argv[0] == "analyze" else [*argv, "--out", str(out)]
+    code = f"import sys; from tunesmith.agent.cli import main; sys.argv = ['tunesmith', *{args!r}]; main()"
+    return [sys.executable, "-c", code]
+
+
+def _run(command: list[str], *, env: dict[str, str], cwd: Path) -> tuple[float, str]:
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command[-1:])} failed: {done.stderr.strip()[-300:]}")
+    return seconds, done.stdout
+
+
+def _music(stdout: str, out: Path) -> tuple[str, dict[str, bytes]]:
+    """What a run made, timings left out: its text and its ABC and MIDI files."""
+    text = "\n".join(line for line in stdout.splitlines() if not TIMING.search(line) and "wrote " not in line)
+    files = {p.name: p.read_bytes() for p in sorted(out.glob("*")) if p.suffix in (".abc", ".mid")}
+    return text, files
+
+
+def _stats(seconds: list[float]) -> dict[str, float]:
     return {"median_s": round(statistics.median(seconds), 3), "min_s": round(min(seconds), 3)}
+
+
+def bench(*, repeats: int, peer: Path | None, work: Path, this: Path | None = None) -> dict:
+    """Time every case in this tree (and the peer's), interleaved, with the baseline in the same run."""
+    abc = work / "reel.abc"
+    abc.write_text(REEL)
+    trees = {"this": dict(os.environ, TUNESMITH_CACHE=str(work / "cache-this"))}
+    trees["this"].pop("PYTHONPATH", None)
+    if this is not None:
+        trees["this"]["PYTHONPATH"] = str(this)
+    if peer is not None:
+        trees["peer"] = dict(os.environ, PYTHONPATH=str(peer), TUNESMITH_CACHE=str(work / "cache-peer"))
+    table = cases(abc)
+    first = {}
+    for name in ("melody", "chords --style bach-chorale"):  # fills this tree's lean store
+        first[name] = round(_run(_command(table[name], work / "first"), env=trees["this"], cwd=work)[0], 3)
+    baseline: list[float] = []
+    seconds = {(tree, name): [] for tree in trees for name in table}
+    made: dict[tuple[str, str], tuple[str, dict[str, bytes]]] = {}
+    for _ in range(repeats):
+        baseline.append(_run([sys.executable, "-c", "pass"], env=trees["this"], cwd=work)[0])
+        for name, argv in table.items():
+            for tree, env in trees.items():
+                out = work / f"out-{tree}-{len(seconds[tree, name])}-{name.replace(' ', '_')}"
+                took, stdout = _run(_command(argv, out), env=env, cwd=work)
+                seconds[tree, name].append(took)
+                made[tree, name] = _music(stdout, out)
+    base = statistics.median(baseline)
+    results: dict[str, dict] = {"python -c pass (baseline)": {**_stats(baseline), "x_baseline": 1.0}}
+    for name in table:
+        row: dict = {}
+        for tree in trees:
+            stats = _stats(seconds[tree, name])
+            row[tree] = {**stats, "x_baseline": round(stats["median_s"] / base, 1)}
+        target = TARGETS.get(name.split(" --")[0] if name != "--help" else name)
+        if target is not None:
+            row["target_s"] = target
+            row["meets_target"] = row["this"]["median_s"] <= target
+        if name in first:
+            row["this"]["first_use_s"] = first[name]
+        if peer is not None:
+            row["this_over_peer"] = round(row["this"]["median_s"] / row["peer"]["median_s"], 2)
+            row["same_output"] = made["this", name] == made["peer", name]
+        results[f"tunesmith {name}"] = row
+    return {"generated": time.strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count(), "repeats": repeats,
+            "this": str(this) if this is not None else "the installed package",
+            "peer": str(peer) if peer is not None else None, "results": results}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -43,54 +126,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / "cli.json")
     parser.add_argument("--peer", type=Path, help="a folder with another tunesmith package to time in the same run")
+    parser.add_argument("--this", type=Path, help="time this folder's tunesmith package instead of the installed one "
+                                                  "(e.g. a clean checkout of one commit, laid out like --peer)")
     args = parser.parse_args(argv)
-    if args.peer is not None:
-        _compare(args.peer, repeats=args.repeats)
-        return
-    exe = shutil.which("tunesmith") or str(Path(sys.executable).with_name("tunesmith"))
-    out_dir = Path(tempfile.mkdtemp(prefix="tunesmith-bench-"))
-    abc = out_dir / "reel.abc"
-    abc.write_text("X:1\nT:Reel\nM:4/4\nL:1/8\nK:G\n|:GABc dBdB|c2ec BdBG|AGFG ABcA|BGAF G4:|\n")
-    commands = {
-        "python -c pass (baseline)": [sys.executable, "-c", "pass"],
-        "tunesmith --help": [exe, "--help"],
-        "tunesmith analyze reel.abc": [exe, "analyze", str(abc)],
-        "tunesmith melody (8 bars)": [exe, "melody", "--style", "irish-reel", "--key", "G", "--bars", "8",
-                                      "--seed", "1", "--out", str(out_dir)],
-    }
-    results = {name: _time(cmd, repeats=args.repeats) for name, cmd in commands.items()}
-    base = results["python -c pass (baseline)"]["median_s"]
-    for row in results.values():
-        row["x_baseline"] = round(row["median_s"] / base, 1)
+    with tempfile.TemporaryDirectory(prefix="tunesmith-bench-") as work:
+        report = bench(repeats=args.repeats, peer=args.peer, work=Path(work), this=args.this)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"generated": time.strftime("%Y-%m-%d %H:%M"), "results": results}, indent=1) + "\n")
-    for name, row in results.items():
-        print(f"{name:32s} median {row['median_s']:.3f}s  ({row['x_baseline']}x baseline)")
-
-
-def _compare(peer: Path, *, repeats: int) -> None:
-    """This tree against the package under `peer`, each command alternating between the two."""
-    out_dir = Path(tempfile.mkdtemp(prefix="tunesmith-bench-"))
-    abc = out_dir / "reel.abc"
-    abc.write_text("X:1\nT:Reel\nM:4/4\nL:1/8\nK:G\n|:GABc dBdB|c2ec BdBG|AGFG ABcA|BGAF G4:|\n")
-    cases = {"--help": ["--help"], "analyze reel.abc": ["analyze", str(abc)],
-             "melody (8 bars)": ["melody", "--style", "irish-reel", "--key", "G", "--bars", "8", "--seed", "1",
-                                 "--out", str(out_dir)]}
-    envs = {"this": dict(os.environ), "peer": dict(os.environ, PYTHONPATH=str(peer))}
-    seconds: dict[tuple[str, str], list[float]] = {(t, c): [] for t in envs for c in cases}
-    for _ in range(repeats):
-        for case, argv in cases.items():
-            for tree, env in envs.items():
-                code = f"import sys; from tunesmith.agent.cli import main; sys.argv = ['tunesmith', *{argv!r}]; main()"
-                started = time.perf_counter()
-                done = subprocess.run([sys.executable, "-c", code], env=env, cwd=out_dir, capture_output=True,
-                                      text=True, timeout=600)
-                seconds[(tree, case)].append(time.perf_counter() - started)
-                if done.returncode != 0:
-                    raise SystemExit(f"{tree} {case} failed: {done.stderr.strip()[-300:]}")
-    for case in cases:
-        this, other = (statistics.median(seconds[(t, case)]) for t in ("this", "peer"))
-        print(f"tunesmith {case:20s} this {this:.3f}s  peer {other:.3f}s  this/peer {this / other:.2f}")
+    args.out.write_text(json.dumps(report, indent=1) + "\n")
+    for name, row in report["results"].items():
+        if "this" not in row:
+            print(f"{name:34s} median {row['median_s']:.3f}s")
+            continue
+        line = f"{name:34s} median {row['this']['median_s']:.3f}s ({row['this']['x_baseline']}x baseline)"
+        if "peer" in row:
+            line += (f"  peer {row['peer']['median_s']:.3f}s ({row['peer']['x_baseline']}x)  "
+                     f"this/peer {row['this_over_peer']:.2f}  same output: {row['same_output']}")
+        if "first_use_s" in row["this"]:
+            line += f"  first use {row['this']['first_use_s']:.2f}s"
+        print(line)
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ def _ids(codec: MusicCodec, count: int, seed: int) -> list[int]:
 def test_base_model_logits_match(codec: MusicCodec, config: ModelConfig) -> None:
     model = _model(codec, config)
     assert _max_error(model, lean_model(model), _ids(codec, 40, 1), split=12) < TOLERANCE
-    assert _max_error(model, lean_model(model), _ids(codec, 20, 2), split=6, rows=7) < TOLERANCE  # torch matmuls
+    assert _max_error(model, lean_model(model), _ids(codec, 20, 2), split=6, rows=7) < TOLERANCE  # several rows per matmul
 
 
 def test_active_lora_adapter_is_merged(codec: MusicCodec) -> None:
