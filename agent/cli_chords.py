@@ -14,7 +14,7 @@ from .edge import check_int, check_key, check_text, clean, say
 def chords(
     file: Annotated[Path, typer.Argument(help=FILE_HELP)],
     per: Annotated[str | None, typer.Option(help="Chord changes: bar, half or beat (fewer changes: bar). Default: beat for chorales, bar otherwise.")] = None,
-    style: Annotated[str | None, typer.Option(help="bach-chorale, folk, lead-sheet or pop, or a corpus style such as irish-reel (default: the melody's style, else lead-sheet).")] = None,
+    style: Annotated[str | None, typer.Option(help="folk (lead-sheet), pop, jazz-lite or bach-chorale, or a corpus style such as irish-reel (default: the melody's style, else folk).")] = None,
     key: Annotated[str | None, typer.Option(help="Key, e.g. 'D minor' (default: the file's key, else the estimated one).")] = None,
     k: Annotated[int, typer.Option("--k", help="How many alternatives per chord and whole progressions (1-20).")] = 3,
     seed: Annotated[int, typer.Option(help="0 gives the best harmonization; other seeds give close variations.")] = 0,

@@ -1,9 +1,10 @@
 """Chord recommendation: harmonize a melody, with alternatives and reasons; progressions without one.
 
-Lead-sheet styles (all but pop) go to the folk HMM by default (tools/chords/folk.py: emission
-and transition tables fitted on the Nottingham development tunes, plus the rule fit below
-at a tuned weight), decoded per half bar so the chord changes inside a bar only where the
-melody asks; `per` forces a rate.  Pop and chorales (or scorer="rules") use the hand-set scorer:
+Lead-sheet styles go to the folk HMM by default (tools/chords/folk.py: emission and transition
+tables fitted on the Nottingham development tunes, plus the rule fit below at a tuned weight),
+decoded per half bar so the chord changes inside a bar only where the melody asks; `per` forces
+a rate.  Pop and jazz-lite bend those tables as chord_styles.toml says (vi-IV loops; sevenths
+and ii-V).  Chorales (or scorer="rules") use the hand-set scorer:
 it scores every candidate chord of the style in every slot (a bar, half bar or
 beat) by how the melody sits on it (chord tones, passing notes that resolve, consonance,
 tonal-centroid distance), how likely it is in the style (Bach's Roman-numeral bigrams for
@@ -31,6 +32,7 @@ from .score import Slot, Weights, make_slots, unary_scores
 from .search import kbest_paths, max_marginals
 from .types import ChordOption, ChordResult, ChordSlot, Progression
 from .pickup import find_pickup, shifted
+from .chord_styles import Bend, bend_tables, style_for
 from .folk import folk_chords, folk_scores, load_tables, mode_family
 from .vocab import CHORALE, LEAD_SHEET, Chord, candidate_chords, parallel_mode, style_family
 from ..errors import ToolError
@@ -58,7 +60,7 @@ def _resolve(song_or_melody: Song | Melody, style: str | None, per: str | None,
         raise ToolError("the melody has no notes, so there is nothing to harmonize")
     style = style or song.style or "lead-sheet"
     family = style_family(style)
-    per = per or ("beat" if family == CHORALE else "bar")
+    per = per or style_for(style, family).per or ("beat" if family == CHORALE else "bar")
     chosen_key = resolve_key(key) or song.melody.key or estimate_key(song.melody)[0]
     return song, style, family, per, chosen_key
 
@@ -101,18 +103,20 @@ def _model_scores(runtime, melody: Melody, slots: list[Slot], chords: tuple[Chor
 
 
 def uses_folk(style: str, family: str) -> bool:
-    """Whether a style is harmonized by the folk HMM by default: every lead-sheet style but pop."""
-    return family == LEAD_SHEET and style.strip().lower() != "pop"
+    """Whether a style is harmonized by the folk HMM by default (chord_styles.toml: all but chorales)."""
+    return style_for(style, family).scorer == FOLK
 
 
-def _folk_scores(melody: Melody, key: KeySpec, per: str, weights: Weights, notes: list[str]):
+def _folk_scores(melody: Melody, key: KeySpec, per: str, weights: Weights, notes: list[str], bend: Bend | None):
     """Slots, chords, unary and per-slot transition scores of the fitted folk HMM (plus the rule fit),
-    and the pickup shift found.  When the melody seems to start with a pickup its file does not
-    mark (MIDI), the slots follow the melody's own downbeats; the melody itself is not moved."""
+    bent by the style, and the pickup shift found.  When the melody seems to start with a pickup its
+    file does not mark (MIDI), the slots follow the melody's own downbeats (found with the fitted
+    tables, so every style bars a melody alike); the melody itself is not moved."""
     families, folk_weights, fitted = load_tables()
-    tables = families[mode_family(key.mode)]
+    fitted_tables = families[mode_family(key.mode)]
+    tables = bend_tables(fitted_tables, bend)
     chords = folk_chords(key, tables)
-    shift = find_pickup(melody, key, tables=tables, weights=folk_weights, prior=fitted["pickup_prior"])
+    shift = find_pickup(melody, key, tables=fitted_tables, weights=folk_weights, prior=fitted["pickup_prior"])
     moved = shifted(melody, shift)
     slots = make_slots(moved, per)
     unary, transition = folk_scores(moved, slots, key, per, tables=tables, weights=folk_weights)
@@ -185,8 +189,8 @@ def recommend_chords(song_or_melody: Song | Melody, *, per: str | None = None, s
                      k: int = 3, runtime=None, key: KeySpec | str | None = None, seed: int = 0,
                      weights: Weights | None = None, scorer: str | None = None) -> ChordResult:
     """Chords for a melody: per slot the chosen chord and the top-k alternatives, plus k
-    whole progressions.  `per` is "bar", "half" or "beat" (default: beat for chorales, bar for
-    pop, and for the folk HMM half-bar slots whose chords change inside a bar only where the
+    whole progressions.  `per` is "bar", "half" or "beat" (default: beat for chorales, and for the
+    folk HMM (folk, pop, jazz-lite, the corpus styles) half-bar slots whose chords change inside a bar only where the
     melody asks: reported as "bar" when none does); `style` defaults to the song's; `scorer`
     "rules" or "folk-hmm" overrides the style's scorer; seed 0 is the best harmonization, other
     seeds are close variations."""
@@ -202,8 +206,9 @@ def recommend_chords(song_or_melody: Song | Melody, *, per: str | None = None, s
     notes: list[str] = []
     shift = 0.0
     if scorer == FOLK or (scorer is None and uses_folk(style, family)):
+        bend = style_for(style, family).bends.get(mode_family(key.mode))
         slots, chords, unary, transition, fits, shift = _folk_scores(melody, key, asked_per or "half", weights,
-                                                                     notes)
+                                                                     notes, bend)
         per, scorer = asked_per or "half", FOLK
     else:
         slots, chords, unary, transition, fits, scorer = _rule_scores(melody, key, family, per, weights, runtime,

@@ -21,8 +21,6 @@ from ..theory.chords import chord_pitch_classes
 
 LEAD_SHEET = "lead-sheet"
 CHORALE = "chorale"
-FAMILY_ALIASES = {"folk": LEAD_SHEET, "lead-sheet": LEAD_SHEET, "leadsheet": LEAD_SHEET, "pop": LEAD_SHEET,
-                  "bach-chorale": CHORALE, "chorale": CHORALE, "bach": CHORALE}
 # Lead sheets: the mode's major and minor triads plus the dominant seventh (and V, V7 in minor).
 LEAD_SHEET_CHORDS: dict[str, tuple[tuple[int, str], ...]] = {
     "major": ((0, "maj"), (2, "min"), (4, "min"), (5, "maj"), (7, "maj"), (7, "7"), (9, "min")),
@@ -60,19 +58,24 @@ class Chord:
 
 
 def style_family(style: str | None) -> str:
-    """'chorale' for Bach chorales, 'lead-sheet' for every folk, fiddle and pop style."""
+    """'chorale' for Bach chorales, 'lead-sheet' for every folk, fiddle, pop and jazz-lite style
+    (the chord styles of chord_styles.toml, then the corpus styles)."""
     if style is None:
         return LEAD_SHEET
+    from .chord_styles import chord_styles, find_style
+
     slug = style.strip().lower().replace(" ", "-").replace("_", "-")
-    if slug in FAMILY_ALIASES:
-        return FAMILY_ALIASES[slug]
+    chord_style = find_style(slug)
+    if chord_style is not None:
+        return chord_style.family
     from ...tokenization.errors import MusicValueError
     from ...tokenization.styles import get_style
 
     try:
         found = get_style(slug).name
     except MusicValueError as err:
-        raise ToolError(f"{err}; for chords also: folk, lead-sheet, pop, chorale") from None
+        names = ", ".join(name for s in chord_styles() for name in (s.name, *s.aliases[:1]))
+        raise ToolError(f"{err}; for chords also: {names}") from None
     return CHORALE if found == "bach-chorale" else LEAD_SHEET
 
 
