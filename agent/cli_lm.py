@@ -3,6 +3,8 @@
 `prepare` converts the base's GGUF (from its installed package, hash-checked) once into the cache
 folder and builds what the lyrics path keeps there (the lean int8 model, the token lexicons, the
 trimmed output rows), so the first `tunesmith lyrics` does not wait for them; `make setup` runs it.
+It also stores the music model's merged lean weights (melody and harmony adapters), so the first
+`melody` and `chords` read them instead of building them from the HF model.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ def prepare_command(
 
     config = load_config()
     models = config.models(progress=typer.echo)
+    _prepare_music(models)
     settings = models.lm_settings() or {}
     shipped = get_base(settings.get("base"))
     spec = get_base(base) if base else shipped
@@ -38,6 +41,18 @@ def prepare_command(
         if models.chat_missing() is None:
             models.chat_decoder()  # the base with the chat LoRA merged, and the rows replies may use
             typer.echo(f"{spec.name}: ready for chat (the chat LoRA in {models.chat_adapter})")
+
+
+def _prepare_music(models) -> None:
+    """Store the merged lean weights of the music model's melody and harmony adapters."""
+    from ..tools.chords.recommend import HARMONY_ADAPTER
+    from ..tools.melody.compose import MELODY_ADAPTER
+
+    names = [name for name in (MELODY_ADAPTER, HARMONY_ADAPTER) if name in models.adapters()]
+    if names and models.missing(names[0]) is None:
+        runtime = models.runtime()
+        runtime.warm(names)
+        typer.echo(f"music model: merged weights of the {' and '.join(names)} adapters in {runtime.store}")
 
 
 @lm_app.command("info")

@@ -114,6 +114,12 @@ class Runtime:
         """This runtime for code that runs `active.model` and accepts a LeanModel there."""
         return LeanView(self)
 
+    def warm(self, adapters: Sequence[str]) -> None:
+        """Make (and store) the lean copies of `adapters` now, as their first sessions would."""
+        for name in adapters:
+            with self.session(name) as active:
+                active.lean()
+
     @contextmanager
     def session(self, adapter: str | None = None) -> Iterator[ActiveModel]:
         """Hold the model with `adapter` active (None: `default_adapter`) until the block ends.

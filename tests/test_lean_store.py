@@ -88,10 +88,7 @@ def test_stored_copy_equals_the_hf_built_one_and_gives_the_same_melodies(checkpo
 
 
 def test_each_adapter_has_its_own_file_and_a_bad_one_is_rebuilt(checkpoint: Path, tmp_path: Path) -> None:
-    runtime = open_runtime(checkpoint, cache=tmp_path)
-    for adapter in ("melody", "harmony"):
-        with runtime.session(adapter) as active:
-            active.lean()
+    open_runtime(checkpoint, cache=tmp_path).warm(("melody", "harmony"))  # what `tunesmith lm prepare` does
     files = sorted((tmp_path / LEAN_FOLDER).glob("*.npz"))
     assert len(files) == 2
     for path in files:
