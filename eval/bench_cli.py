@@ -15,7 +15,9 @@ folder of this run: the first `melody` and the first `chords --style bach-choral
 links to an older checkout's folders: `git worktree add /tmp/peer OLD` and
 `/tmp/oldpkg/tunesmith/<part> -> /tmp/peer/<part>`), interleaved with this tree's runs, and reports
 both, their ratio and whether both printed and wrote the same music (ABC and MIDI files, the text
-without its timings; MusicXML carries random part ids, so it is not compared).
+without its timings; MusicXML carries random part ids, so it is not compared).  One more run of each
+command under `python -X importtime` lists its slowest top-level imports and whether it imported
+torch, transformers or peft.
 """
 
 from __future__ import annotations
@@ -70,6 +72,20 @@ def _music(stdout: str, out: Path) -> tuple[str, dict[str, bytes]]:
     return text, files
 
 
+def _imports(argv: list[str], *, env: dict[str, str], work: Path) -> dict:
+    """One more run under `python -X importtime`: the slowest top-level imports (cumulative seconds)
+    and which of torch, transformers and peft the command imported."""
+    command = _command(argv, work / "imports")
+    done = subprocess.run([command[0], "-X", "importtime", *command[1:]], env=env, cwd=work, capture_output=True,
+                          text=True, timeout=600)
+    rows = [line.split("|") for line in done.stderr.splitlines() if line.startswith("import time:")]
+    top = [(name.strip(), int(cumulative) / 1e6) for _, cumulative, name in (r for r in rows if len(r) == 3)
+           if cumulative.strip().isdigit() and not name.startswith("  ")]
+    names = {name.strip() for *_, name in rows}
+    return {"slowest": {name: round(sec, 3) for name, sec in sorted(top, key=lambda t: -t[1])[:6]},
+            "heavy": [m for m in ("torch", "transformers", "peft") if m in names]}
+
+
 def _stats(seconds: list[float]) -> dict[str, float]:
     return {"median_s": round(statistics.median(seconds), 3), "min_s": round(min(seconds), 3)}
 
@@ -85,6 +101,7 @@ def bench(*, repeats: int, peer: Path | None, work: Path, this: Path | None = No
     if peer is not None:
         trees["peer"] = dict(os.environ, PYTHONPATH=str(peer), TUNESMITH_CACHE=str(work / "cache-peer"))
     table = cases(abc)
+    load = [round(os.getloadavg()[0], 2)]  # the 1-minute load average: other work on the machine
     first = {}
     for name in ("melody", "chords --style bach-chorale"):  # fills this tree's lean store
         first[name] = round(_run(_command(table[name], work / "first"), env=trees["this"], cwd=work)[0], 3)
@@ -99,6 +116,7 @@ def bench(*, repeats: int, peer: Path | None, work: Path, this: Path | None = No
                 took, stdout = _run(_command(argv, out), env=env, cwd=work)
                 seconds[tree, name].append(took)
                 made[tree, name] = _music(stdout, out)
+    load.append(round(os.getloadavg()[0], 2))
     base = statistics.median(baseline)
     results: dict[str, dict] = {"python -c pass (baseline)": {**_stats(baseline), "x_baseline": 1.0}}
     for name in table:
@@ -112,11 +130,14 @@ def bench(*, repeats: int, peer: Path | None, work: Path, this: Path | None = No
             row["meets_target"] = row["this"]["median_s"] <= target
         if name in first:
             row["this"]["first_use_s"] = first[name]
+        for tree, env in trees.items():
+            row[tree]["imports"] = _imports(table[name], env=env, work=work)
         if peer is not None:
             row["this_over_peer"] = round(row["this"]["median_s"] / row["peer"]["median_s"], 2)
             row["same_output"] = made["this", name] == made["peer", name]
         results[f"tunesmith {name}"] = row
-    return {"generated": time.strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count(), "repeats": repeats,
+    return {"generated": time.strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count(), "load_before_after": load,
+            "repeats": repeats,
             "this": str(this) if this is not None else "the installed package",
             "peer": str(peer) if peer is not None else None, "results": results}
 
@@ -133,6 +154,8 @@ def main(argv: list[str] | None = None) -> None:
         report = bench(repeats=args.repeats, peer=args.peer, work=Path(work), this=args.this)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")
+    print(f"{report['cpus']} cpus, load average {report['load_before_after'][0]} before, "
+          f"{report['load_before_after'][1]} after")
     for name, row in report["results"].items():
         if "this" not in row:
             print(f"{name:34s} median {row['median_s']:.3f}s")
@@ -144,6 +167,10 @@ def main(argv: list[str] | None = None) -> None:
         if "first_use_s" in row["this"]:
             line += f"  first use {row['this']['first_use_s']:.2f}s"
         print(line)
+        for tree in ("this", "peer") if "peer" in row else ("this",):
+            found = row[tree]["imports"]
+            slowest = ", ".join(f"{n} {t:.2f}s" for n, t in found["slowest"].items())
+            print(f"    {tree} imports {', '.join(found['heavy']) or 'no torch/transformers/peft'}; slowest: {slowest}")
 
 
 if __name__ == "__main__":
