@@ -190,7 +190,10 @@ class Runtime:
         from .lora import find_adapter
 
         folder = find_adapter(self._homes, adapter) if adapter is not None else None
-        path = lean_path(self.store, weights_key(weights_files(self.directory, folder)))
+        try:
+            path = lean_path(self.store, weights_key(weights_files(self.directory, folder)))
+        except (ModelError, OSError):  # weights in files the key does not know (e.g. sharded): no store
+            return lean_model(self._hf(adapter))
         found = read_lean(path)
         if found is None:
             found = lean_model(self._hf(adapter))

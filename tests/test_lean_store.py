@@ -149,3 +149,17 @@ def test_lean_view_scores_chords_like_the_hf_model(checkpoint: Path, tmp_path: P
     for mine, theirs in ((rows, hf_rows), (forced, hf_forced)):
         assert np.abs(np.array(mine) - np.array(theirs)).max() < 1e-4
     assert view.runtime._model is None  # noqa: SLF001 - scored without the HF model
+
+
+def test_weights_the_key_cannot_read_are_used_without_the_store(tmp_path: Path, make_tiny_checkpoint) -> None:
+    """An adapter saved as adapter_model.bin (not safetensors) still works, built from the HF model."""
+    folder = make_tiny_checkpoint(tmp_path / "ckpt")
+    melody = add_adapter(load_model(folder)[0], "melody", AdapterConfig(r=4, dropout=0.0))
+    _randomise(melody, 8)
+    melody.eval().save_pretrained(folder / "adapters", selected_adapters=["melody"], safe_serialization=False)
+    assert (folder / "adapters" / "melody" / "adapter_model.bin").is_file()
+    with open_runtime(folder, cache=tmp_path / "cache").session("melody") as active:
+        lean = active.lean()
+    with load_runtime(folder).session("melody") as active:
+        assert _same(lean, active.lean())
+    assert not list((tmp_path / "cache").rglob("*.npz"))
