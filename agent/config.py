@@ -5,7 +5,8 @@ Environment variables:
   TUNESMITH_MODEL        chat model spec (default "embedded")
   TUNESMITH_CHECKPOINTS  folder holding the shipped model (default: checkpoints/ beside the code)
   TUNESMITH_OUT          default output folder for one-shot commands (default ./tunesmith-out)
-  TUNESMITH_CACHE        where the pretrained language model is converted once (default $XDG_CACHE_HOME/tunesmith
+  TUNESMITH_CACHE        where the pretrained language model is converted once and the music model's merged
+                         weights are stored (default $XDG_CACHE_HOME/tunesmith
                          or ~/.cache/tunesmith)
 """
 
