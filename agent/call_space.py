@@ -31,6 +31,8 @@ RELATIVE = {"+15%": 1.15, "-13%": 0.87}  # "a bit faster" / "slower": the embedd
 MODE_WORDS = {"major": "major", "minor": "minor", "dorian": "dorian", "mixolydian": "mixolydian", "大调": "major",
               "小调": "minor", "多利亚": "dorian", "混合利底亚": "mixolydian"}
 _MODE_WORD = re.compile(r"(?i)\b(major|minor|dorian|mixolydian)\b|(?:^|(?<=[^A-Za-z]))(大调|小调|多利亚|混合利底亚)")
+_DOWN = re.compile(r"(?i)\b(?:down|lower|drop)\b|降|调低")  # "too high" says nothing of the way: not a sign word
+_UP = re.compile(r"(?i)\b(?:up|higher|raise)\b|升|调高")
 MAX_PHRASE_WORDS = 8
 MAX_PHRASE_CHARS = 12
 
@@ -87,7 +89,7 @@ def values_for(name: str, arg: Any, heard: Said, state: SongState) -> list[str]:
             spans += [f"1-{n}" for n in heard.numbers if 2 <= n <= 64]
         return list(dict.fromkeys(spans))
     if name == "semitones":
-        return [str(s * n) for n in heard.numbers if 1 <= n <= 12 for s in (1, -1)]
+        return [str(s * n) for n in heard.numbers if 1 <= n <= 12 for s in directions(heard.text)]
     if name == "tempo":
         numbers = [str(n) for n in (*m.get("tempo", []), *heard.numbers) if 20 <= int(n) <= 400]
         return list(dict.fromkeys([*numbers, *(RELATIVE if current_tempo(state) else ())]))
@@ -105,6 +107,13 @@ def values_for(name: str, arg: Any, heard: Said, state: SongState) -> list[str]:
     if arg.enum:
         values = [v for v in values if v in arg.enum]
     return values
+
+
+def directions(text: str) -> tuple[int, ...]:
+    """The signs a stated semitone count may take: "down 2" / "降低两个半音" only -2, "up 3" only +3,
+    a bare number either way."""
+    down, up = bool(_DOWN.search(text)), bool(_UP.search(text))
+    return (1, -1) if down == up else ((-1,) if down else (1,))
 
 
 def current_tempo(state: SongState) -> int | None:
@@ -135,8 +144,24 @@ def space_for(text: str, *, earlier: Sequence[str], state: SongState, tools: Ite
     # a tool whose required argument nobody stated is not offered: the model answers (asks) instead
     names = [t for t in names if all(values.get(a.name) for a in c.tool(t).args if a.required)]
     return Space(tools={t: c.tool(t).arg_names for t in names},
-                 required={t: tuple(a.name for a in c.tool(t).args if a.required) for t in names},
+                 required={t: _required(c.tool(t), heard, values) for t in names},
                  values={k: v for k, v in values.items() if v}, known=known)
+
+
+def ready(tools: Iterable[str], state: SongState) -> list[str]:
+    """The tools that can work on the song as it is: one that needs a melody (the contract's `needs`)
+    is not offered before there is one, so a first request ("write a reel in A dorian") cannot go to
+    write_lyrics or change_tempo and fail; the model writes a melody or asks instead."""
+    c = contract()
+    return [t for t in tools if t not in c.tools or c.tool(t).needs != "melody" or state.has_melody]
+
+
+def _required(tool: Any, heard: Said, values: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The arguments the call must carry: the contract's required ones, and those of its `carry` whose
+    value the message names ("an irish jig in D, 16 bars": key and bars), so a stated key, meter,
+    tempo or length is never left out of the call."""
+    carried = [a for a in tool.carry if heard.mentions.get(a) and values.get(a)]
+    return tuple(dict.fromkeys([*(a.name for a in tool.args if a.required), *carried]))
 
 
 def checked_call(name: str, args: dict[str, Any], *, text: str, earlier: Sequence[str],

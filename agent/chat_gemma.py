@@ -23,7 +23,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field
 
 from ..tokenization.contract import contract
-from .call_space import space_for
+from .call_space import ready, space_for
 
 HISTORY = 2  # earlier exchanges in the transcript (the song line carries the rest)
 MAX_CALLS = 2  # tool calls in one turn before the model must reply
@@ -57,6 +57,17 @@ def transcript_of(messages: Sequence[BaseMessage], *, song: str, settings: str) 
     history = tuple(Exchange(e["person"], tuple(e["calls"]), e["reply"]) for e in before[-HISTORY:])
     return Transcript(song=song, settings=settings, history=history, person=current["person"],
                       done=tuple(current["calls"]))
+
+
+def _failed_this_turn(messages: Sequence[BaseMessage]) -> bool:
+    """Whether a tool call of the current turn (after the last person's message) came back as an error:
+    then the model replies (explains, asks) instead of calling on."""
+    for message in reversed(messages):
+        if isinstance(message, HumanMessage):
+            return False
+        if isinstance(message, ToolMessage) and message.status == "error":
+            return True
+    return False
 
 
 def _ordered(name: str, args: dict[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -106,7 +117,8 @@ class GemmaChat(BaseChatModel):
         transcript = transcript_of(messages, song=song_summary(state), settings=state.settings_line())
         bound = [t["function"]["name"] for t in kwargs.get("tools") or [] if "function" in t]
         called = {c.name for c, _ in transcript.done}
-        failed = any(" failed" in result.split(":", 1)[0] or "failed:" in result[:80] for _, result in transcript.done)
+        failed = _failed_this_turn(messages)
+        bound = ready(bound, state)
         tools = [] if len(transcript.done) >= MAX_CALLS or failed else [t for t in bound if t not in called]
         earlier = [e.person for e in transcript.history]
         space = space_for(transcript.person, earlier=earlier, state=state, tools=tools, known=bound)

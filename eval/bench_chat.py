@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     hf = _hf_model(models)
     for _ in range(args.repeats):
         for lang, text, tools, result in CASES:
-            decoder.lean._prefixes.clear()  # every turn prefills its own prompt
+            decoder.lean.forget_prefixes()  # every turn prefills its own prompt
             transcript = Transcript(song=SONG, settings="style irish-jig", person=text)
             call_s, lines = _timed(lambda: decoder.next_line(transcript, _space(tools)))
             call = lines[0].call or Call("none")
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             calls.append({"lang": lang, "text": text, "call": call.text(), "reply": reply[0].reply,
                           "call_s": round(call_s, 3), "reply_s": round(reply_s, 3)})
         for lang, text in QUESTIONS:
-            decoder.lean._prefixes.clear()
+            decoder.lean.forget_prefixes()
             transcript = Transcript(song=SONG, settings="style irish-jig", person=text)
             seconds, lines = _timed(lambda: decoder.next_line(transcript, Space(tools={})))
             tokens = max(1, len(decoder.lean.tokenizer.encode(lines[0].reply, add_special_tokens=False)))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tunesmith.agent.call_space import absolute_tempo, checked_call, phrases, said, space_for
+from tunesmith.agent.call_space import absolute_tempo, checked_call, phrases, ready, said, space_for
 from tunesmith.finetune.lm.chat_data import samples
 from tunesmith.finetune.lm.chat_decode import ChatDecoder, Space
 from tunesmith.finetune.lm.chat_format import Call, Exchange, Pieces, Transcript, render, target_ids
@@ -110,10 +110,27 @@ def test_values_the_person_states() -> None:
     song = with_song(SongState(), down_tune())
     space = space_for("a bit faster, and move it down 2 semitones", earlier=[], state=song,
                       tools=["change_tempo", "transpose"])
-    assert "+15%" in space.values["tempo"] and {"2", "-2"} <= set(space.values["semitones"])
+    assert "+15%" in space.values["tempo"] and space.values["semitones"] == ("-2",)
+    space = space_for("move it 3 semitones", earlier=[], state=song, tools=["transpose"])
+    assert set(space.values["semitones"]) == {"3", "-3"}  # no word for the way: the model chooses
+    assert space_for("升高两个半音", earlier=[], state=song, tools=["transpose"]).values["semitones"] == ("2",)
     assert absolute_tempo("+15%", song) == round(song.song.melody.tempo * 1.15)
     space = space_for("keep the first 4 bars, rewrite the rest", earlier=[], state=song, tools=["regenerate_bars"])
     assert "1-4" in space.values["keep"]
+
+
+def test_a_stated_value_is_carried_and_melody_tools_wait_for_a_melody() -> None:
+    """'an irish jig in D, 16 bars' must pass key and bars (not only the style); before there is a melody
+    the tools that edit one are not offered at all, so a first request cannot go to write_lyrics."""
+    space = space_for("can you write me an irish jig in D? 16 bars", earlier=[], state=SongState(),
+                      tools=["generate_melody", "set_style"])
+    assert set(space.required["generate_melody"]) == {"style", "key", "bars"}
+    assert space.required["set_style"] == ("style", "key")  # set_style has no bars
+    assert space_for("write a melody", earlier=[], state=SongState(), tools=["generate_melody"]).required == {
+        "generate_melody": ()}
+    names = ["generate_melody", "write_lyrics", "change_tempo", "recommend_chords", "music_knowledge"]
+    assert ready(names, SongState()) == ["generate_melody", "recommend_chords", "music_knowledge"]
+    assert ready(names, with_song(SongState(), down_tune())) == names
 
 
 def test_one_checker_for_every_providers_calls() -> None:

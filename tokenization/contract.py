@@ -23,7 +23,9 @@ CONTRACT_FILE = "tools.toml"
 TYPES = ("str", "int")
 _ARG_KEYS = frozenset({"type", "enum", "vocab", "low", "high", "default", "optional", "required", "stated", "code",
                        "description"})
-_TOOL_KEYS = frozenset({"task", "code", "weight", "args", "summary", "summary_progressions", "description"})
+_TOOL_KEYS = frozenset({"task", "code", "weight", "args", "summary", "summary_progressions", "description", "needs",
+                        "carry"})
+NEEDS = ("", "melody")  # what the song must hold before a tool can work
 
 
 class ContractError(TokenizationError):
@@ -62,6 +64,8 @@ class Tool:
     args: tuple[Arg, ...]
     summaries: Mapping[str, str] = field(default_factory=dict)
     description: str | None = None  # None: prompts/tool_<name>.txt
+    needs: str = ""  # "melody": the tool works on the current melody, so it cannot run without one
+    carry: tuple[str, ...] = ()  # arguments a call must carry when the message names their value
 
     def arg(self, name: str) -> Arg:
         for arg in self.args:
@@ -163,8 +167,12 @@ def parse_contract(data: Mapping[str, Any]) -> Contract:
             if codes.setdefault(arg.name, arg.code) != arg.code:
                 raise ContractError(f"argument {arg.name} has two codes")
         summaries = {k: spec[k] for k in ("summary", "summary_progressions") if k in spec}
+        needs, carry = str(spec.get("needs", "")), tuple(spec.get("carry", ()))
+        if needs not in NEEDS or not set(carry) <= {a.name for a in args}:
+            raise ContractError(f"tool {name}: needs {needs!r} is not one of {NEEDS}, or carry {carry} names no argument")
         tools[name] = Tool(name=name, task=str(spec["task"]), code=str(spec["code"]), weight=int(spec.get("weight", 1)),
-                           args=args, summaries=summaries, description=spec.get("description"))
+                           args=args, summaries=summaries, description=spec.get("description"), needs=needs,
+                           carry=carry)
     if len({t.code for t in tools.values()}) != len(tools):
         raise ContractError("two tools share a grammar code")
     return Contract(tools=tools, messages={k: str(v) for k, v in (data.get("messages") or {}).items()})

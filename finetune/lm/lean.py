@@ -56,6 +56,10 @@ class LeanLM:
         self._heads: dict[frozenset[int], tuple[Any, Any]] = {}
         self._prefixes: dict[tuple[int, ...], Any] = {}
 
+    def forget_prefixes(self) -> None:
+        """Drop the kept prompt prefixes (a benchmark times each prompt's own prefill)."""
+        self._prefixes.clear()
+
     def encode(self, text: str, *, bos: bool = True) -> list[int]:
         ids = self.tokenizer.encode(text, add_special_tokens=False)
         return ([self.tokenizer.bos_token_id] if bos and self.tokenizer.bos_token_id is not None else []) + ids
