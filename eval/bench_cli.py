@@ -5,7 +5,8 @@
 
 Cold means a new process each time (the OS file cache is warm after the first run, as it is for a
 person who runs the command twice).  The ratios to the bare interpreter hold across machines;
-the absolute seconds depend on the machine's load.
+the absolute seconds depend on the machine's load, the CPU seconds (user + system of the process)
+less so.
 
 The lean store (merged model weights, finetune/decode/lean_store.py) lives in a fresh cache
 folder of this run: the first `melody` and the first `chords --style bach-chorale` fill it (timed once, as
@@ -26,6 +27,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -56,13 +58,19 @@ def _command(argv: list[str], out: Path) -> list[str]:
     return [sys.executable, "-c", code]
 
 
-def _run(command: list[str], *, env: dict[str, str], cwd: Path) -> tuple[float, str]:
-    started = time.perf_counter()
+def _cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _run(command: list[str], *, env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
+    """Wall and CPU seconds (user + system) of one process, and what it printed."""
+    started, cpu = time.perf_counter(), _cpu()
     done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, _cpu() - cpu
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command[-1:])} failed: {done.stderr.strip()[-300:]}")
-    return seconds, done.stdout
+    return seconds, cpu, done.stdout
 
 
 def _music(stdout: str, out: Path) -> tuple[str, dict[str, bytes]]:
@@ -86,8 +94,11 @@ def _imports(argv: list[str], *, env: dict[str, str], work: Path) -> dict:
             "heavy": [m for m in ("torch", "transformers", "peft") if m in names]}
 
 
-def _stats(seconds: list[float]) -> dict[str, float]:
-    return {"median_s": round(statistics.median(seconds), 3), "min_s": round(min(seconds), 3)}
+def _stats(seconds: list[float], cpu: list[float] | None = None) -> dict[str, float]:
+    found = {"median_s": round(statistics.median(seconds), 3), "min_s": round(min(seconds), 3)}
+    if cpu:
+        found["cpu_median_s"] = round(statistics.median(cpu), 3)  # what other work on the machine inflates least
+    return found
 
 
 def bench(*, repeats: int, peer: Path | None, work: Path, this: Path | None = None) -> dict:
@@ -106,23 +117,28 @@ def bench(*, repeats: int, peer: Path | None, work: Path, this: Path | None = No
     for name in ("melody", "chords --style bach-chorale"):  # fills this tree's lean store
         first[name] = round(_run(_command(table[name], work / "first"), env=trees["this"], cwd=work)[0], 3)
     baseline: list[float] = []
+    baseline_cpu: list[float] = []
     seconds = {(tree, name): [] for tree in trees for name in table}
+    cpus = {(tree, name): [] for tree in trees for name in table}
     made: dict[tuple[str, str], tuple[str, dict[str, bytes]]] = {}
     for _ in range(repeats):
-        baseline.append(_run([sys.executable, "-c", "pass"], env=trees["this"], cwd=work)[0])
+        took, cpu, _ = _run([sys.executable, "-c", "pass"], env=trees["this"], cwd=work)
+        baseline.append(took)
+        baseline_cpu.append(cpu)
         for name, argv in table.items():
             for tree, env in trees.items():
                 out = work / f"out-{tree}-{len(seconds[tree, name])}-{name.replace(' ', '_')}"
-                took, stdout = _run(_command(argv, out), env=env, cwd=work)
+                took, cpu, stdout = _run(_command(argv, out), env=env, cwd=work)
                 seconds[tree, name].append(took)
+                cpus[tree, name].append(cpu)
                 made[tree, name] = _music(stdout, out)
     load.append(round(os.getloadavg()[0], 2))
     base = statistics.median(baseline)
-    results: dict[str, dict] = {"python -c pass (baseline)": {**_stats(baseline), "x_baseline": 1.0}}
+    results: dict[str, dict] = {"python -c pass (baseline)": {**_stats(baseline, baseline_cpu), "x_baseline": 1.0}}
     for name in table:
         row: dict = {}
         for tree in trees:
-            stats = _stats(seconds[tree, name])
+            stats = _stats(seconds[tree, name], cpus[tree, name])
             row[tree] = {**stats, "x_baseline": round(stats["median_s"] / base, 1)}
         target = TARGETS.get(name.split(" --")[0] if name != "--help" else name)
         if target is not None:
@@ -158,11 +174,13 @@ def main(argv: list[str] | None = None) -> None:
           f"{report['load_before_after'][1]} after")
     for name, row in report["results"].items():
         if "this" not in row:
-            print(f"{name:34s} median {row['median_s']:.3f}s")
+            print(f"{name:34s} median {row['median_s']:.3f}s (cpu {row['cpu_median_s']:.3f}s)")
             continue
-        line = f"{name:34s} median {row['this']['median_s']:.3f}s ({row['this']['x_baseline']}x baseline)"
+        line = (f"{name:34s} median {row['this']['median_s']:.3f}s ({row['this']['x_baseline']}x baseline, "
+                f"cpu {row['this']['cpu_median_s']:.3f}s)")
         if "peer" in row:
-            line += (f"  peer {row['peer']['median_s']:.3f}s ({row['peer']['x_baseline']}x)  "
+            line += (f"  peer {row['peer']['median_s']:.3f}s ({row['peer']['x_baseline']}x, cpu "
+                     f"{row['peer']['cpu_median_s']:.3f}s)  "
                      f"this/peer {row['this_over_peer']:.2f}  same output: {row['same_output']}")
         if "first_use_s" in row["this"]:
             line += f"  first use {row['this']['first_use_s']:.2f}s"
