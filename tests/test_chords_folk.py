@@ -137,3 +137,23 @@ def test_the_header_lists_the_chart_as_it_is() -> None:
     assert result.chart.count("|") == result.song.melody.bars + 1
     assert "up to two chords per bar" in header and "| F C |" in header
     assert "one chord per bar" in recommend_chords(_melody(TWINKLE, start=4.0), per="bar").text().splitlines()[0]
+
+
+def test_the_folk_chart_takes_the_most_probable_root_of_each_slot() -> None:
+    import itertools
+
+    from tunesmith.tools.chords.search import path_score, posteriors, root_path
+
+    rng = np.random.default_rng(3)
+    unary, transition = rng.normal(size=(4, 3)), rng.normal(size=(3, 3, 3))
+    roots = np.array([0, 7, 7])
+    paths = list(itertools.product(range(3), repeat=4))
+    weight = np.exp([path_score(unary, transition, list(p)) / 0.7 for p in paths])
+    brute = np.array([[weight[[p[t] == c for p in paths]].sum() for c in range(3)] for t in range(4)]) / weight.sum()
+    got = posteriors(unary, transition, temperature=0.7)
+    assert np.allclose(got, brute)
+    chart = root_path(unary, transition, roots, temperature=0.7)
+    want = [7 if brute[t, 1:].sum() > brute[t, 0] else 0 for t in range(4)]
+    assert [int(roots[c]) for c in chart] == want
+    on_roots = [p for p in paths if [int(roots[c]) for c in p] == want]
+    assert tuple(chart) == max(on_roots, key=lambda p: path_score(unary, transition, list(p)))

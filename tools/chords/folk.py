@@ -53,8 +53,9 @@ class FolkWeights:
     rules: float = 0.0
     stay: float = 0.0  # head start of 'no pickup' when a melody's bar lines are guessed (pickup.py)
     accent: float = 0.0  # weight of the long-notes-on-strong-beats term (pickup.py)
-    ends_on_bar: float = 0.0
-    prior: float = 0.0  # weight of log P(pickup length | meter) of the development tunes (pickup.py)  # bonus of a barring whose last note ends on a bar line (pickup.py)
+    ends_on_bar: float = 0.0  # bonus of a barring whose last note ends on a bar line (pickup.py)
+    prior: float = 0.0  # weight of log P(pickup length | meter) of the development tunes (pickup.py)
+    temperature: float = 0.0  # of the minimum-risk chart (search.root_path); 0: the Viterbi path
 
 
 def mode_family(mode: str) -> str:

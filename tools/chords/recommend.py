@@ -10,7 +10,8 @@ beat) by how the melody sits on it (chord tones, passing notes that resolve, con
 tonal-centroid distance), how likely it is in the style (Bach's Roman-numeral bigrams for
 chorales, a triad prior for lead sheets), cadences at phrase ends and, when the runtime
 has the `harmony` adapter, the learned model's log-probabilities.  The k best complete
-progressions come from a k-best Viterbi; the alternatives of one slot from max-marginals.
+progressions come from a k-best Viterbi (the folk HMM's own chart, first, is the path of the
+most probable root per slot: search.root_path); the alternatives of one slot from max-marginals.
 Every chord is spelled by music21 and checked by theory.check_song; clashing bars are
 re-decoded without the clashing chord.  Submodules: chords_vocab (chords in a key),
 chords_prior, chords_score, chords_search, chords_explain, chords_progressions.
@@ -29,7 +30,7 @@ from .explain import alternative_reason, chosen_reason, melody_names
 from .prior import change_rate, transition_logprobs, unigram_logprobs
 from .progressions import progressions
 from .score import Slot, Weights, make_slots, unary_scores
-from .search import kbest_paths, max_marginals
+from .search import kbest_paths, max_marginals, path_score, root_path
 from .types import ChordOption, ChordResult, ChordSlot, Progression
 from .pickup import find_pickup, shifted
 from .chord_styles import Bend, bend_tables, style_for
@@ -216,8 +217,13 @@ def recommend_chords(song_or_melody: Song | Melody, *, per: str | None = None, s
     if seed:
         unary = unary + VARIETY * np.random.default_rng(seed).gumbel(size=unary.shape)
     best, paths = None, []
+    temperature = load_tables()[1].temperature if scorer == FOLK else 0.0
+    roots = np.array([c.rel for c in chords])
     for _attempt in range(4):
         paths = kbest_paths(unary, transition, 6 * k)
+        if temperature > 0:  # the folk chart: per slot the most probable root, not the best whole path
+            chart = root_path(unary, transition, roots, temperature=temperature)
+            paths = [(path_score(unary, transition, chart), chart), *(p for p in paths if p[1] != chart)]
         best = paths[0][1]
         trial = replace(song, melody=melody, chords=_events(slots, chords, best, merge=True))
         clashing = _clashing_slots(trial, slots)
@@ -265,7 +271,8 @@ def _whole_progressions(paths: list[tuple[float, list[int]]], slots: list[Slot],
             picked.append((score, path))
         if len(picked) == k:
             break
-    best_score, best_path = picked[0]
+    best_path = picked[0][1]
+    best_score = max(score for score, _ in picked)  # the folk chart is not always the best-scoring path
     found = []
     for rank, (score, path) in enumerate(picked):
         changed = sum(a != b for a, b in zip(path, best_path))

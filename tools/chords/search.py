@@ -5,7 +5,9 @@ chord b follows chord a), both in log-probability-like units; a transition of sh
 [slots - 1, a, b] changes with the place (into slot t + 1: transition[t]).  The k best complete
 progressions come from a list Viterbi (k best partial paths per state); the alternatives
 for one slot come from max-marginals: the best total score of any path that uses chord c
-at slot t, so an alternative is always judged together with the chords around it.
+at slot t, so an alternative is always judged together with the chords around it.  The
+folk harmonizer's chart is the minimum-risk path instead (`root_path`): per slot the root
+with the most posterior probability, which is what root agreement over time rewards.
 """
 
 from __future__ import annotations
@@ -64,6 +66,48 @@ def max_marginals(unary: np.ndarray, transition: np.ndarray) -> np.ndarray:
     for t in range(steps - 2, -1, -1):
         backward[t] = (_step(transition, t + 1) + (unary[t + 1] + backward[t + 1])[None, :]).max(axis=1)
     return forward + backward
+
+
+def posteriors(unary: np.ndarray, transition: np.ndarray, *, temperature: float) -> np.ndarray:
+    """[t, c] = P(chord c at slot t) when the scores / temperature are log-potentials (forward-backward).
+
+    >>> u = np.array([[1.0, 0.0], [0.0, 0.0]]); tr = np.log(np.array([[0.9, 0.1], [0.1, 0.9]]))
+    >>> posteriors(u, tr, temperature=1.0).round(3).tolist()
+    [[0.731, 0.269], [0.685, 0.315]]
+    """
+    steps, n = unary.shape
+    u = unary / temperature
+    forward = np.zeros((steps, n))
+    backward = np.zeros((steps, n))
+    forward[0] = u[0]
+    for t in range(1, steps):
+        forward[t] = np.logaddexp.reduce(forward[t - 1][:, None] + _step(transition, t) / temperature, axis=0) + u[t]
+    for t in range(steps - 2, -1, -1):
+        backward[t] = np.logaddexp.reduce(_step(transition, t + 1) / temperature + (u[t + 1] + backward[t + 1])[None, :],
+                                          axis=1)
+    both = forward + backward
+    return np.exp(both - np.logaddexp.reduce(both, axis=1, keepdims=True))
+
+
+def root_path(unary: np.ndarray, transition: np.ndarray, roots: np.ndarray, *, temperature: float) -> list[int]:
+    """Per slot the root of most posterior mass; among paths on those roots, the best-scoring one
+    (so F then F7 in one bar stays one chord where the scores say so).
+
+    >>> u = np.array([[0.0, 0.6, 0.5]]); tr = np.zeros((3, 3))  # C, Am, A7: A wins on its two chords
+    >>> root_path(u, tr, np.array([0, 9, 9]), temperature=1.0)
+    [1]
+    """
+    post = posteriors(unary, transition, temperature=temperature)
+    by_root = np.zeros((len(post), 12))
+    np.add.at(by_root.T, roots, post.T)
+    allowed = roots[None, :] == by_root.argmax(axis=1)[:, None]
+    return kbest_paths(np.where(allowed, unary, -np.inf), transition, 1)[0][1]
+
+
+def path_score(unary: np.ndarray, transition: np.ndarray, path: list[int]) -> float:
+    """Total score of one path (unary plus transitions)."""
+    total = float(sum(unary[t, c] for t, c in enumerate(path)))
+    return total + float(sum(_step(transition, t)[a, b] for t, (a, b) in enumerate(zip(path, path[1:]), start=1)))
 
 
 def _step(transition: np.ndarray, t: int) -> np.ndarray:
