@@ -257,7 +257,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--checkpoint", type=Path, default=None, help="also run the rules with the harmony adapter")
     parser.add_argument("--peer", action="store_true", help="also run note_seq's chord inference on the MIDI files")
     parser.add_argument("--peer-python", type=Path, default=DEFAULT_PYTHON, help="the peer venv's Python (make peer)")
-    parser.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / "chords_folk.json")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="default eval/results/chords_folk.json (held-out), chords_folk_dev.json (dev)")
     args = parser.parse_args(argv)
     runtime = None
     if args.checkpoint is not None:
@@ -274,9 +275,10 @@ def main(argv: list[str] | None = None) -> None:
     report = {"generated": time.strftime("%Y-%m-%d %H:%M"), "data": SOURCE, "split": args.split,
               **found, "latency_16_bars_s": latency(tunes)}
     report["seconds"] = round(time.perf_counter() - started, 1)
-    if args.split == "heldout":
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    name = "chords_folk.json" if args.split == "heldout" else "chords_folk_dev.json"
+    out = args.out or ROOT / "eval" / "results" / name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print_table(report)
 
 
