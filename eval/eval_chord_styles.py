@@ -14,6 +14,8 @@ same way.  Per chart, as shares of chord time unless said otherwise (means over 
   ii-V           changes from a ii chord to a V chord, per 8 bars
   loop           changes that are moves of the four-chord loop (I-V, V-vi, vi-IV, IV-I), share of changes
   per bar        chords per bar
+Then the same figures (but agreement) for the progressions each style suggests without a melody
+(tools/chords/progressions.py: 3 progressions of 8 bars in each of the 24 major and minor keys).
 Writes eval/results/chord_styles.json.
 """
 
@@ -39,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 STYLES = ("folk", "pop", "pop:rules", "jazz-lite", "bach-chorale")  # pop:rules = pop before chord_styles.toml
 DEGREES = {"I": 0, "ii": 2, "IV": 5, "V": 7}
 LOOP = ((0, 7), (7, 9), (9, 5), (5, 0))  # I-V, V-vi, vi-IV, IV-I (vi read as bVI in minor)
+TONICS_12 = ("C", "G", "D", "A", "E", "B", "F#", "Db", "Ab", "Eb", "Bb", "F")
 FIGURES = ("root", "exact", "sevenths", "I", "IV", "V", "vi", "ii", "ii-V", "loop", "per bar")
 
 
@@ -107,6 +110,21 @@ def run(tunes, *, styles: Sequence[str]) -> dict:
             "tunes": len(rows["own chords"])}
 
 
+def progression_figures(styles: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Mean figures of the progressions each style suggests in every major and minor key."""
+    from ..tools.chords.progressions import progressions
+
+    out = {}
+    for style in dict.fromkeys(s.partition(":")[0] for s in styles):
+        rows = []
+        for tonic in TONICS_12:
+            for mode in ("major", "minor"):
+                key = KeySpec(tonic, mode)
+                rows += [describe(p.chords, key, bars=8) for p in progressions(key, style=style, bars=8, k=3)]
+        out[style] = {f: round(statistics.mean(r[f] for r in rows), 4) for f in FIGURES if f not in ("root", "exact")}
+    return out
+
+
 def print_table(report: dict) -> None:
     print(f"Nottingham {report['split']} tunes from MIDI: {report['tunes']}; shares of chord time")
     print(f"  {'':<13}" + "".join(f"{f:>9}" for f in FIGURES))
@@ -114,6 +132,11 @@ def print_table(report: dict) -> None:
         print(f"  {name:<13}" + "".join(f"{got[f]:>9.3f}" for f in FIGURES))
     for style, why in report["failed"].items():
         print(f"  {style:<13} not run: {why}")
+    shown = [f for f in FIGURES if f not in ("root", "exact")]
+    print("Progressions without a melody (24 keys, 3 each):")
+    print(f"  {'':<13}" + "".join(f"{f:>9}" for f in shown))
+    for name, got in report["progressions"].items():
+        print(f"  {name:<13}" + "".join(f"{got[f]:>9.3f}" for f in shown))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -128,7 +151,7 @@ def main(argv: list[str] | None = None) -> None:
     tunes = folk_tunes(data=args.data, split=args.split, limit=args.tunes or None)
     styles = tuple(s.strip() for s in args.styles.split(",") if s.strip())
     report = {"generated": time.strftime("%Y-%m-%d %H:%M"), "data": SOURCE, "split": args.split,
-              **run(tunes, styles=styles)}
+              **run(tunes, styles=styles), "progressions": progression_figures(styles)}
     report["seconds"] = round(time.perf_counter() - started, 1)
     if args.split == "heldout" and not args.tunes:
         args.out.parent.mkdir(parents=True, exist_ok=True)

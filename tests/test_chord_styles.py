@@ -88,3 +88,18 @@ def test_style_names_and_a_bad_one() -> None:
 def test_describe_reads_ii_as_a_minor_chord() -> None:
     got = eval_chord_styles.describe([ChordEvent("D7", 0, 4), ChordEvent("G7", 4, 4)], KeySpec("C", "major"), bars=2)
     assert got["ii"] == 0.0 and got["ii-V"] == 0.0 and got["sevenths"] == 1.0
+
+
+def test_progressions_without_a_melody_follow_the_style_too() -> None:
+    from tunesmith.tools.chords.progressions import progressions
+
+    def charts(style: str | None) -> list[tuple[str, ...]]:
+        return [p.symbols for p in progressions("C", style=style, bars=8, k=3)]
+
+    assert charts("folk") == charts(None)  # folk has no bends: the prior as it was
+    jazz = [s for chart in charts("jazz-lite") for s in chart]
+    assert sum(s.endswith("7") for s in jazz) > 0.7 * len(jazz)
+    assert any(a == "Dm7" and b == "G7" for chart in charts("jazz-lite") for a, b in zip(chart, chart[1:]))
+    assert not any(s.endswith("7") for chart in charts("pop") for s in chart)
+    minor_jazz = [s for p in progressions("A minor", style="jazz-lite", bars=8, k=3) for s in p.symbols]
+    assert "Bm7b5" in minor_jazz and "E7" in minor_jazz

@@ -3,7 +3,9 @@
 Candidates are the well-known loops of the style (I-V-vi-IV, i-VI-III-VII, ...) tiled over
 the bars plus the best paths of the style's transition prior; all are scored by the same
 prior with a mood bias (bright = major chords, dark = minor ones, tense = dominants and
-diminished chords, calm = tonic and subdominant) and a cadence home in the last bar.
+diminished chords, calm = tonic and subdominant) and a cadence home in the last bar.  A chord
+style with bends (chord_styles.toml: pop, jazz-lite) adds its twins and biases to that prior, and
+each loop chord takes the style's favourite quality on its root (Cmaj7 and G7 in jazz-lite).
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import numpy as np
 from ...tokenization.music import ChordEvent, KeySpec, parse_meter
 from ...tokenization.styles import MOODS as MOOD_TABLE, get_style
 from .prior import transition_logprobs, unigram_logprobs
+from .chord_styles import Bend, style_for
+from .folk import mode_family
 from .search import kbest_paths
 from .types import Progression
-from .vocab import CHORALE, Chord, candidate_chords, chord_from_label, style_family
+from .vocab import CHORALE, Chord, candidate_chords, chord_from_label, make_chord, style_family
 from ..errors import ToolError
 from ..theory.key import resolve_key
 
@@ -55,6 +59,27 @@ def _mood_bias(chords: tuple[Chord, ...], mood: str | None) -> np.ndarray:
     return np.array([bias(c) for c in chords])
 
 
+def _bent(key: KeySpec, chords: tuple[Chord, ...], bend: Bend | None) -> tuple[tuple[Chord, ...], np.ndarray,
+                                                                            np.ndarray, np.ndarray]:
+    """(chords with the style's twins, the fitted chord each copies, chord bias, move bias)."""
+    labels = [c.label for c in chords]
+    out, base = list(chords), list(range(len(chords)))
+    for new, old in bend.twins if bend else ():
+        if old in labels and new not in labels + [c.label for c in out]:
+            rel, quality = new.split(":")
+            out.append(make_chord(key, int(rel), quality))
+            base.append(labels.index(old))
+    index = {c.label: i for i, c in enumerate(out)}
+    bias, moves = np.zeros(len(out)), np.zeros((len(out), len(out)))
+    for label, value in bend.label_bias if bend else ():
+        if label in index:
+            bias[index[label]] += value
+    for a, b, value in bend.transition_bias if bend else ():
+        if a in index and b in index:
+            moves[index[a], index[b]] += value
+    return tuple(out), np.array(base), bias, moves
+
+
 def progressions(key: KeySpec | str, *, style: str | None = None, mood: str | None = None, bars: int = 8,
                  k: int = 3, meter: str | None = None) -> list[Progression]:
     """k progressions of one chord per bar for a key, style and mood, best first, ending home."""
@@ -72,9 +97,19 @@ def progressions(key: KeySpec | str, *, style: str | None = None, mood: str | No
     chords = candidate_chords(key, family)
     if family == CHORALE:  # a progression to sing over: plain triads and dominant sevenths
         chords = tuple(c for c in chords if c.quality in ("maj", "min", "7") and "/" not in c.roman) or chords
+    bend = style_for(style, family).bends.get(mode_family(key.mode)) if style else None
+    fitted = chords
+    chords, base, bias, moves = _bent(key, chords, bend)
     index = {c.label: i for i, c in enumerate(chords)}
-    transition = transition_logprobs(chords, family, key.mode, change=0.85)
-    unary = np.tile(0.5 * unigram_logprobs(chords, family, key.mode) + _mood_bias(chords, mood), (bars, 1))
+    transition = transition_logprobs(fitted, family, key.mode, change=0.85)[np.ix_(base, base)] + moves
+    unary = np.tile(0.5 * unigram_logprobs(fitted, family, key.mode)[base] + bias + _mood_bias(chords, mood),
+                    (bars, 1))
+
+    def favourite(label: str) -> int:
+        """The loop's chord, or another on its root that the style favours more (V7 for V in jazz-lite)."""
+        mine = index[label]
+        rivals = [i for i, c in enumerate(chords) if c.rel == chords[mine].rel and bias[i] > bias[mine]]
+        return max(rivals, key=lambda i: bias[i]) if rivals else mine
     tonic = np.array([3.0 if c.rel == 0 and c.quality in ("maj", "min") else 0.0 for c in chords])
     dominant = np.array([1.5 if c.function == "D" and c.rel in (7, 11) else 0.0 for c in chords])
     unary[0] += tonic / 2
@@ -83,13 +118,13 @@ def progressions(key: KeySpec | str, *, style: str | None = None, mood: str | No
         unary[-2] += dominant
     candidates: dict[tuple[int, ...], str] = {}
     for labels, name in LOOPS.get(key.mode, ()) if family != CHORALE else ():
-        loop = [index[label] for label in labels.split() if label in index]
+        loop = [favourite(label) for label in labels.split() if label in index]
         path = [loop[b % len(loop)] for b in range(bars)]
         if bars > 2 and path[-1] != index.get(labels.split()[0]):
             path[-1] = index[labels.split()[0]]
         roman = "-".join(chords[i].roman for i in loop)
         candidates.setdefault(tuple(path), f"{roman}: {name}")
-    np.fill_diagonal(transition, transition.diagonal() - 6.0)  # without a melody, keep moving
+    transition[base[:, None] == base[None, :]] -= 6.0  # without a melody, keep moving (C to Cmaj7 is no move)
     searched: dict[tuple[int, ...], str] = {}
     for _score, path in kbest_paths(unary, transition, 3 * k):
         searched.setdefault(tuple(path), "the most likely progression in this style" if not searched else
