@@ -95,7 +95,7 @@ def test_bad_scorer_is_one_clear_error() -> None:
 
 
 def _tune(name: str, chords: list[str], key=KeySpec("G", "major")) -> FolkTune:
-    pitches = {"G": (67, 71, 74, 71), "C": (72, 76, 79, 76), "D7": (74, 78, 81, 72)}
+    pitches = {"G": (67, 71, 74, 71), "C": (72, 76, 79, 76), "D7": (74, 78, 81, 72), "A": (69, 69, 69, 69)}
     notes, events = [], []
     for bar, symbol in enumerate(chords):
         notes += [(p, 1.0) for p in pitches[symbol]]
@@ -157,3 +157,16 @@ def test_the_folk_chart_takes_the_most_probable_root_of_each_slot() -> None:
     assert [int(roots[c]) for c in chart] == want
     on_roots = [p for p in paths if [int(roots[c]) for c in p] == want]
     assert tuple(chart) == max(on_roots, key=lambda p: path_score(unary, transition, list(p)))
+
+
+def test_a_rare_chord_borrows_the_melody_table_of_its_quality(monkeypatch) -> None:
+    monkeypatch.setattr(folk_fit, "MIN_COUNT", 1)
+    tunes = [_tune(f"t{i}", ["G", "C", "D7", "G"] * 2) for i in range(3)] + [_tune("v", ["G", "A", "D7", "G"])]
+    pooled = folk_fit.fit(tunes)["major"]
+    monkeypatch.setattr(folk_fit, "POOL", 0.0)
+    own = folk_fit.fit(tunes)["major"]
+    a = pooled.labels.index("2:maj")  # A in G: only A was sung over it; its major third C# (rel 6) never
+    beat = folk.CLASSES.index("beat")  # on the other beats G and C have their thirds and fifths
+    assert pooled.emission[beat, a, 6] > own.emission[beat, a, 6] + 1.0
+    assert pooled.emission[beat, a, 6] > pooled.emission[beat, a, 5]  # C# over A, not C
+    assert np.allclose(np.exp(pooled.emission).sum(axis=2), 1.0)
