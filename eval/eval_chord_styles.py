@@ -41,7 +41,6 @@ ROOT = Path(__file__).resolve().parents[1]
 STYLES = ("folk", "pop", "pop:rules", "jazz-lite", "bach-chorale")  # pop:rules = pop before chord_styles.toml
 DEGREES = {"I": 0, "ii": 2, "IV": 5, "V": 7}
 LOOP = ((0, 7), (7, 9), (9, 5), (5, 0))  # I-V, V-vi, vi-IV, IV-I (vi read as bVI in minor)
-TONICS_12 = ("C", "G", "D", "A", "E", "B", "F#", "Db", "Ab", "Eb", "Bb", "F")
 FIGURES = ("root", "exact", "sevenths", "I", "IV", "V", "vi", "ii", "ii-V", "loop", "per bar")
 
 
@@ -112,12 +111,13 @@ def run(tunes, *, styles: Sequence[str]) -> dict:
 
 def progression_figures(styles: Sequence[str]) -> dict[str, dict[str, float]]:
     """Mean figures of the progressions each style suggests in every major and minor key."""
+    from ..tokenization.pitch import MAJOR_KEY_NAMES
     from ..tools.chords.progressions import progressions
 
     out = {}
     for style in dict.fromkeys(s.partition(":")[0] for s in styles):
         rows = []
-        for tonic in TONICS_12:
+        for tonic in MAJOR_KEY_NAMES:
             for mode in ("major", "minor"):
                 key = KeySpec(tonic, mode)
                 rows += [describe(p.chords, key, bars=8) for p in progressions(key, style=style, bars=8, k=3)]
