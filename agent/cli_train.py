@@ -221,6 +221,7 @@ def lyrics_lm_command(
     log_every: int = typer.Option(10, help="Steps between progress lines."),
     steps: int = typer.Option(0, help="Stop after this many steps (0: only the time budget)."),
     resume: bool = typer.Option(False, "--resume/--no-resume", help="Continue from WORK/state.pt."),
+    init: str = typer.Option("", help="An adapter folder to start from (a second stage on new data)."),
 ) -> None:
     """Train the lyrics LoRA on the pretrained base (finetune/lm/train_lora.py)."""
     from ..finetune.lm.train_lora import TrainConfig, train
@@ -261,6 +262,7 @@ def chat_lm_command(
     steps: int = typer.Option(0, help="Stop after this many steps (0: only the time budget)."),
     resume: bool = typer.Option(False, "--resume/--no-resume", help="Continue from WORK/state.pt."),
     count: int = typer.Option(8000, help="Synthetic training dialogues (finetune/lm/chat_data.py)."),
+    init: str = typer.Option("", help="An adapter folder to start from (a second stage on new dialogues)."),
 ) -> None:
     """Train the chat LoRA on the pretrained base (finetune/lm/train_chat.py)."""
     values = dict(locals())
@@ -270,8 +272,16 @@ def chat_lm_command(
     from ..tools.actions.models import knowledge_facts
 
     config = TrainConfig.from_options({**values, "layers": tuple(int(n) for n in layers)})
-    summary = train(config, data=data(seed=seed, count=count, held_out=held_out, answer=knowledge_facts),
-                    encoder=encoder(), log=typer.echo)
+    dialogues = data(seed=seed, count=count, held_out=held_out, answer=knowledge_facts)
+    summary = train(config, data=dialogues, encoder=encoder(), log=typer.echo)
+    from ..finetune.lm.base import ensure_converted, get_base
+    from ..finetune.lm.tokenizer import FastTokenizer
+    from ..finetune.lm.train_chat import save_reply_rows
+
+    train_items = [s for part in dialogues["train"].values() for s in part]
+    tokenizer = FastTokenizer(ensure_converted(get_base(base), Path(cache).expanduser()))
+    rows = save_reply_rows(out, tokenizer, train_items)
+    typer.echo(f"reply rows: {rows} token ids of the training replies beside the adapter")
     typer.echo(f"adapter: {out} ({summary['adapter_bytes'] / 1e6:.1f} MB), held-out loss {summary['held_out_loss']}")
 
 

@@ -236,6 +236,8 @@ def main(argv: list[str] | None = None) -> None:
         chorale_h["model"] = lambda song, *, per, key: model_only(song, per=per, key=key, runtime=runtime)
         chorale_h["learned"] = lambda song, *, per, key: rules(song, per=per, key=key, rt=runtime)
     started = time.perf_counter()
+    if not (args.harmony / "test.jsonl").is_file():
+        parser.error(f"no chorale data in {args.harmony}: build it first with `tunesmith harmony build` (make harmony-data)")
     chorales = read(args.harmony / "test.jsonl") + read(args.harmony / "valid.jsonl")
     has_corpus = (args.corpus / "test.jsonl").is_file()  # without data/corpus: chorales only (folk: eval_chords_folk)
     folk = folk_records(args.corpus, args.folk, seed=args.seed) if has_corpus else []

@@ -174,3 +174,16 @@ def test_undo_goes_back_over_the_changes_not_the_questions(tmp_path: Path, tiny_
     assert str(turns[2].state.song.melody.key) == "D major"
     assert turns[3].state.song == turns[1].state.song  # the chords are back, in C
     assert turns[4].state.song == start.song  # no chords
+
+
+def test_reply_rows_are_kept_beside_the_adapter(tokenizer, tmp_path: Path) -> None:
+    """Training writes the rows its replies used; the decoder reads them back (None for an older adapter)."""
+    from tunesmith.finetune.lm.chat_decode import load_reply_rows
+    from tunesmith.finetune.lm.train_chat import save_reply_rows
+
+    items = samples(seed=4, count=60)
+    count = save_reply_rows(tmp_path, tokenizer, items)
+    rows = load_reply_rows(tmp_path)
+    expected = {t for s in items if isinstance(s.target, str) for t in tokenizer.encode(" " + s.target, add_special_tokens=False)}
+    assert rows == frozenset(expected) and count == len(expected) > 0
+    assert load_reply_rows(tmp_path / "older") is None

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from tiny_lm import tiny_gemma, tiny_tokenizer
+from tunesmith.finetune.errors import ModelError
 from tunesmith.finetune.lm import lyrics_data
 from tunesmith.finetune.lm.lyrics_data import Example, build_examples, clean_en, clean_zh, example_lines, mix
 from tunesmith.finetune.lm.train_lora import (TrainConfig, collate, encode, newline_id, target_loss, train,
@@ -167,3 +168,17 @@ def test_recipe_lists_every_value() -> None:
     assert recipe["step"] == "lyrics-lm" and recipe["description"]
     assert {k: tuple(v) if isinstance(v, list) else v for k, v in recipe["options"].items()} == defaults
     assert TrainConfig.from_options(recipe["options"]) == TrainConfig()
+
+
+def test_a_second_stage_starts_from_the_first_adapter(tmp_path: Path) -> None:
+    """init= starts the LoRA from an earlier adapter: its held-out loss is the earlier one's, not the base's,
+    and the record keeps the first stage's figures even when the second stage overwrites its folder."""
+    first = _run(_config(tmp_path / "a", steps=20))
+    folder = tmp_path / "a" / "out"
+    second = _run(_config(tmp_path / "b", steps=4, out=str(folder), init=str(folder)))
+    assert second["init"]["earlier"]["steps"] == 20 and second["init"]["from"] == str(folder)
+    for lang in ("en", "zh"):
+        assert second["init"]["held_out_loss"][lang]["rows"] == pytest.approx(
+            first["held_out_loss"]["adapter"][lang]["rows"], abs=1e-3)
+    with pytest.raises(ModelError, match="no adapter to start from"):
+        _run(_config(tmp_path / "c", steps=2, init=str(tmp_path / "nowhere")))

@@ -60,6 +60,7 @@ class _Trie:
 
 
 SCORED = 40  # choices with up to this many options are scored whole
+REPLY_ROWS = "reply_rows.json"  # beside the adapter: the token ids its replies were trained on
 
 
 def _forced(option: tuple[int, ...], done: tuple[int, ...]) -> frozenset[int]:
@@ -194,3 +195,16 @@ def reply_rows(tokenizer: Any, *, cache: Any = None, count: int = 4000, answer: 
         except OSError:
             pass
     return frozenset(rows)
+
+
+def load_reply_rows(adapter: Any) -> frozenset[int] | None:
+    """The rows train_chat.save_reply_rows wrote beside the adapter, or None for an adapter trained
+    before they were kept (then reply_rows rebuilds them)."""
+    import json
+    from pathlib import Path
+
+    try:
+        data = json.loads((Path(adapter) / REPLY_ROWS).read_text(encoding="utf-8"))
+        return frozenset(int(t) for t in data["rows"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from .chat_data import Sample, samples
+from .chat_decode import REPLY_ROWS
 from .chat_format import Pieces, target_ids
 from .train_lora import Encoded
 
@@ -41,3 +42,18 @@ def data(*, seed: int, count: int, held_out: int, answer: Any = None) -> dict[st
 
     return {"train": by_lang(samples(seed=seed, count=count, answer=answer)),
             "held_out": by_lang(samples(seed=seed + 1_000_003, count=held_out * 3, answer=answer))}
+
+
+def save_reply_rows(out: Any, tokenizer: Any, items: Any) -> int:
+    """The token ids of the training replies, written beside the adapter (chat_decode samples replies
+    over these rows plus the prompt's own tokens); returns how many."""
+    import json
+    from pathlib import Path
+
+    rows = sorted({t for item in items if isinstance(item.target, str)
+                   for t in tokenizer.encode(" " + item.target, add_special_tokens=False)})
+    path = Path(out) / REPLY_ROWS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"rows": rows, "replies": sum(isinstance(i.target, str) for i in items)}) + "\n",
+                    encoding="utf-8")
+    return len(rows)

@@ -62,6 +62,7 @@ class TrainConfig:
     steps: int = 0  # stop after this many optimizer steps (0: only the time budget)
     resume: bool = False
     layers: tuple[int, ...] = ()  # LoRA only on these decoder layers (none: all); backward stops below them
+    init: str = ""  # an adapter folder whose weights start the run (a second stage on new data); "": fresh
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> "TrainConfig":
@@ -234,6 +235,29 @@ def _save_state(path: Path, model: Any, optimizer: Any, state: dict) -> None:
     tmp.replace(path)
 
 
+def _warm_start(model: Any, folder: Path, *, log: Callable[[str], None]) -> dict:
+    """The LoRA weights of an earlier run's adapter as this run's start (same rank, targets, layers);
+    returns the record of that run (its train.json, read before this run may overwrite it)."""
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    weights = folder / "adapter_model.safetensors"
+    if not weights.is_file():
+        raise ModelError(f"no adapter to start from: {weights} is missing")
+    tensors = {k: v.float() for k, v in load_file(str(weights)).items()}
+    result = set_peft_model_state_dict(model, tensors)
+    missing = [k for k in getattr(result, "missing_keys", ()) if "lora_" in k]
+    if missing or getattr(result, "unexpected_keys", ()):
+        raise ModelError(f"the adapter in {folder} does not match this run's LoRA (rank, targets or layers differ)")
+    log(f"starting from the adapter in {folder} ({len(tensors)} tensors)")
+    try:
+        earlier = json.loads((folder / "train.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        earlier = {}
+    keep = ("steps", "seed", "seconds", "passages_seen", "held_out_loss", "init")
+    return {"from": str(folder), "earlier": {k: earlier[k] for k in keep if k in earlier}}
+
+
 def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
           data: dict[str, dict[str, list[Example]]] | None = None,
           log: Callable[[str], None] = print, encoder: Callable[[Any, Any], Encoded] | None = None) -> dict:
@@ -269,7 +293,7 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
     work = Path(config.work).expanduser()
     state_path = work / "state.pt"
     state = {"step": 0, "cursor": 0, "seconds": 0.0, "tokens": 0, "targets": 0, "history": [], "before": None,
-             "config": asdict(config)}
+             "init": None, "config": asdict(config)}
     if config.resume and state_path.is_file():
         from peft import set_peft_model_state_dict
 
@@ -279,6 +303,11 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
         torch.set_rng_state(saved.pop("rng"))
         state.update({k: saved[k] for k in state if k in saved and k != "config"})
         log(f"resumed at step {state['step']} ({state['seconds'] / 60:.1f} min trained)")
+    elif config.init:
+        state["init"] = _warm_start(model, Path(config.init), log=log)
+        state["init"]["held_out_loss"] = _round({lang: held_out_loss(model, items, pad=pad, head=head)
+                                                for lang, items in held.items()})
+        log(f"held-out loss of the adapter started from: {_fmt(state['init']['held_out_loss'])}")
     if state["before"] is None:
         with model.disable_adapter():
             state["before"] = {lang: held_out_loss(model, items, pad=pad, head=head) for lang, items in held.items()}
@@ -342,7 +371,7 @@ def train(config: TrainConfig, *, model: Any = None, tokenizer: Any = None,
                "lora": {"r": config.rank, "alpha": config.alpha, "dropout": config.dropout,
                         "targets": list(config.targets)},
                "lr": config.lr, "batch": config.batch, "accum": config.accum, "zh_share": config.zh_share,
-               "loss_curve": state["history"][-20:]}
+               "loss_curve": state["history"][-20:], **({"init": state["init"]} if state.get("init") else {})}
     (out / "train.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     log(f"saved {out} ({size / 1e6:.1f} MB)")
     return summary

@@ -165,7 +165,7 @@ class Models:
         with self._loading:
             if self._chat is None:
                 from ...finetune.lm.base import get_base, load_lean
-                from ...finetune.lm.chat_decode import ChatDecoder, reply_rows
+                from ...finetune.lm.chat_decode import ChatDecoder, load_reply_rows, reply_rows
                 from ...finetune.lm.lean import LeanLM
 
                 why = self.chat_missing()
@@ -176,7 +176,9 @@ class Models:
                 lean = load_lean(spec, self.lm_cache, adapter=self.chat_adapter, int8=bool(settings.get("int8", True)),
                                  progress=self.progress)
                 plain = LeanLM(lean.body, lean.tokenizer)  # fp32 heads of a few rows, not cached on disk
-                rows = reply_rows(lean.tokenizer, cache=self.lm_cache, answer=knowledge_facts)
+                rows = load_reply_rows(self.chat_adapter)  # kept beside the adapter by its training
+                if rows is None:  # an adapter from before: rebuild them from the seeded dialogues
+                    rows = reply_rows(lean.tokenizer, cache=self.lm_cache, answer=knowledge_facts)
                 self._chat = ChatDecoder(plain, reply_rows=rows)
             return self._chat
 
