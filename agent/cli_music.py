@@ -102,6 +102,8 @@ def melody(
     say(f"estimated key: {result.estimated_key}   seed: {result.seed}   attempts: {result.attempts}   "
                f"time: {result.seconds:.2f}s")
     say(result.report.summary())
+    if outcome.artifact.get("swing"):
+        say(outcome.artifact["swing"])
     echo_files(outcome.files)
 
 

@@ -3,6 +3,7 @@ bands, style recognisability, and end-to-end speed.
 
     python -m tunesmith.eval.eval_melody --per-style 50 --out eval/results/melody.json
     python -m tunesmith.eval.eval_melody --per-style 10 --baseline --out eval/results/melody_guard.json
+    python -m tunesmith.eval.eval_melody --per-style 20 --styles irish-hornpipe,scottish-strathspey --no-recognition --out eval/results/melody_swing.json
 
 Every number in the README's melody section comes from this script.  Requested keys are
 drawn with a fixed seed (70% major, 30% minor over all 12 tonics); realism compares the
@@ -11,6 +12,9 @@ shuffled-pitch control of the same style, both cut to the same number of bars.  
 (tools/theory/melody.check_monotony: two notes see-sawing for two bars, one rhythm value throughout)
 are counted per style against the same real windows; `--baseline` also generates every melody with
 that guard switched off (the ranking before issue 16) in the same run, for a before/after.
+A style with a swing in tokenization/styles.toml (hornpipes) is measured twice from the same
+melodies: as the model writes them and with the swing the melody action writes into them
+(`swing` in the JSON); `--styles irish-hornpipe,scottish-strathspey` runs those styles alone.
 `--vary N` varies N melodies per style with vary_melody and with the method before issue 16 (bar 1
 kept, the rest re-sampled) and measures how each follows its original after bar 1.
 """
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import statistics
 import sys
@@ -44,7 +49,7 @@ from .metrics import melody_metrics
 STYLES = ("german-folk", "chinese-han", "lorraine-folk", "luxembourg-folk", "irish-reel", "irish-jig",
           "irish-hornpipe", "irish-air", "scottish-strathspey", "bach-chorale")
 REALISM = ("step_ratio", "mean_abs_interval", "interval_4gram_repeat_share", "ends_on_tonic", "in_key_ratio",
-           "pitch_class_entropy", "key_clarity", "rhythm_value_entropy", "distinct_pitches_per_bar", "two_pitch_run_bars")
+           "pitch_class_entropy", "key_clarity", "rhythm_value_entropy", "dotted_pair_share", "distinct_pitches_per_bar", "two_pitch_run_bars")
 SHARES = ("degenerate",)  # 0/1 per melody: compared as shares, not bands
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,11 +64,18 @@ def requested_keys(count: int, *, seed: int) -> list[KeySpec]:
     return keys
 
 
-def generate_set(runtime, *, per_style: int, bars: int, seed: int, progress) -> list[dict[str, Any]]:
-    """Generate per_style melodies for every style; one row per attempt-set with its outcome."""
+def generate_set(runtime, *, per_style: int, bars: int, seed: int, progress,
+                 styles: tuple[str, ...] = STYLES) -> list[dict[str, Any]]:
+    """Generate per_style melodies for every style; one row per attempt-set with its outcome.
+    A style with a swing (styles.toml) also gets the metrics of the same melody swung as the
+    melody action writes it (tools/melody/swing), so before/after come from one set."""
+    from ..tools.melody.swing import swing_melody
+
     rows = []
     out_dir = Path(tempfile.mkdtemp(prefix="tunesmith-eval-"))
     for style_index, style in enumerate(STYLES):
+        if style not in styles:
+            continue
         for i, key in enumerate(requested_keys(per_style, seed=seed + style_index)):
             request = build_request(style=style, key=key, bars=bars, seed=seed * 1000 + i)
             started = time.perf_counter()
@@ -84,6 +96,9 @@ def generate_set(runtime, *, per_style: int, bars: int, seed: int, progress) -> 
                 key_ok=same_key(key, result.estimated_key), key_exact=result.estimated_key == key,
                 metrics=melody_metrics(melody), melody=melody,
             )
+            swung = swing_melody(melody, style=style)
+            row.update(swung_pairs=swung.pairs,
+                       swung_metrics=melody_metrics(swung.melody) if swung.pairs else row["metrics"])
             rows.append(row)
             progress()
     return rows
@@ -120,11 +135,12 @@ def window_reference(corpus: Path, *, bars: int, seed: int = 0) -> dict[str, dic
     }
 
 
-def realism(rows: list[dict[str, Any]], reference: dict[str, Any]) -> dict[str, Any]:
-    """Per style and metric: generated mean, the real window band, the shuffled mean, two verdicts."""
+def realism(rows: list[dict[str, Any]], reference: dict[str, Any], *, field: str = "metrics") -> dict[str, Any]:
+    """Per style and metric: generated mean, the real window band, the shuffled mean, two verdicts
+    (`field`: the rows' metrics, or "swung_metrics" for the same melodies with their style's swing)."""
     table: dict[str, Any] = {}
     for style in STYLES:
-        got = [r["metrics"] for r in rows if r["style"] == style and r.get("metrics")]
+        got = [r[field] for r in rows if r["style"] == style and r.get(field)]
         band = reference.get(style)
         if not got or band is None:
             continue
@@ -133,8 +149,11 @@ def realism(rows: list[dict[str, Any]], reference: dict[str, Any]) -> dict[str, 
             table[style][metric] = {"generated": round(statistics.fmean(m[metric] for m in got), 3),
                                     "real_mean": band["real"][metric]["mean"]}
         for metric in REALISM:
-            mean = statistics.fmean(m[metric] for m in got)
+            defined = [m[metric] for m in got if not math.isnan(m[metric])]
             real, shuffled = band["real"][metric], band["shuffled"][metric]
+            if not defined or real["mean"] is None:
+                continue
+            mean = statistics.fmean(defined)
             table[style][metric] = {
                 "generated": round(mean, 3), "real_mean": real["mean"], "real_p10": real["p10"],
                 "real_p90": real["p90"], "shuffled_mean": shuffled["mean"],
@@ -295,20 +314,33 @@ def main(argv: list[str] | None = None) -> None:
                         help="vary N melodies per style, old and new method, and measure how they follow the original")
     parser.add_argument("--baseline", action="store_true",
                         help="also generate every melody without the degenerate-line guard (before/after in one run)")
+    parser.add_argument("--styles", default=",".join(STYLES),
+                        help="comma-separated styles to generate (default: all ten); keys and seeds stay those of the full run")
+    parser.add_argument("--no-recognition", action="store_true",
+                        help="skip the style classifier (it needs a corpus with every style)")
     args = parser.parse_args(argv)
+    styles = tuple(s.strip() for s in args.styles.split(",") if s.strip())
+    unknown = [s for s in styles if s not in STYLES]
+    if unknown:
+        parser.error(f"unknown style {', '.join(unknown)}; the eval's styles: {', '.join(STYLES)}")
     from tqdm import tqdm
 
     runtime = load_runtime(args.checkpoint, threads=args.threads)
     reference = window_reference(args.corpus, bars=args.bars)
 
     def generate(label: str) -> list[dict[str, Any]]:
-        with tqdm(total=args.per_style * len(STYLES), desc=label, unit="melody") as bar:
+        with tqdm(total=args.per_style * len(styles), desc=label, unit="melody") as bar:
             return generate_set(runtime, per_style=args.per_style, bars=args.bars, seed=args.seed,
-                                progress=lambda: bar.update(1))
+                                progress=lambda: bar.update(1), styles=styles)
 
     def measured(rows: list[dict[str, Any]]) -> dict[str, Any]:
+        swung = sorted({r["style"] for r in rows if r.get("swung_pairs")})
         return {"summary": summarise(rows), "degenerate": degenerate_shares(rows), "realism": realism(rows, reference),
-                "style_recognition": style_recognition(rows, args.corpus)}
+                "swing": {"styles": swung, "pairs_per_melody": {s: round(statistics.fmean(
+                              r["swung_pairs"] for r in rows if r["style"] == s and "swung_pairs" in r), 2) for s in swung},
+                          "realism_swung": {s: v for s, v in realism(rows, reference, field="swung_metrics").items()
+                                            if s in swung}},
+                "style_recognition": None if args.no_recognition else style_recognition(rows, args.corpus)}
 
     report: dict[str, Any] = {
         "generated": time.strftime("%Y-%m-%d %H:%M"), "checkpoint": str(args.checkpoint),
@@ -334,10 +366,12 @@ def main(argv: list[str] | None = None) -> None:
     print("real degenerate:", json.dumps(report["real_degenerate"]))
     print(json.dumps(report["summary"], indent=1))
     print(json.dumps(report["style_recognition"], indent=1))
-    for style, metrics in report["realism"].items():
-        cells = ", ".join(f"{m}={v['generated']} [{v['real_p10']}-{v['real_p90']}] shuf={v['shuffled_mean']}"
-                          for m, v in metrics.items() if m in REALISM)
-        print(f"{style}: {cells}")
+    tables = [("", report["realism"]), (" swung", report["swing"]["realism_swung"])]
+    for label, table in tables:
+        for style, metrics in table.items():
+            cells = ", ".join(f"{m}={v['generated']} [{v['real_p10']}-{v['real_p90']}] shuf={v['shuffled_mean']}"
+                              for m, v in metrics.items() if m in REALISM)
+            print(f"{style}{label}: {cells}")
 
 
 if __name__ == "__main__":

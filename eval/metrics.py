@@ -19,6 +19,7 @@ from ..tokenization.errors import MusicValueError
 from ..tokenization.music import KeySpec, Melody
 from ..tokenization.pitch import LEADING_TONE, RAISED_SIXTH, SCALE_STEPS, parallel_mode, scale_pitch_classes
 from ..tools.theory.key import KeyEstimate, key_estimate
+from ..tools.melody.swing import dotted_share
 from ..tools.theory.melody import check_monotony, rhythm_values, two_pitch_run
 
 _NAN = float("nan")
@@ -218,6 +219,19 @@ def rhythm_value_entropy(melody: Melody) -> float:
     return _entropy(rhythm_values(melody).values())
 
 
+def dotted_pair_share(melody: Melody) -> float:
+    """Share of the short two-note groups (tools/melody/swing.rhythm_pairs) that are dotted or snapped rather than
+    even: near 0 for straight-played notation, high for hornpipes and strathspeys written with
+    their dotted feel; NaN when the melody has no such groups.
+
+    >>> from tunesmith.tokenization.music import Note
+    >>> dotted_pair_share(Melody(notes=(Note(60, 0, .75), Note(62, .75, .25), Note(64, 1, .5), Note(65, 1.5, .5), Note(67, 2, 2))))
+    0.5
+    """
+    share = dotted_share(melody)
+    return _NAN if share is None else share
+
+
 def distinct_pitches_per_bar(melody: Melody) -> float:
     """Mean number of different pitches starting in a bar, over the bars where notes start.
 
@@ -291,6 +305,7 @@ def melody_metrics(melody: Melody, *, requested: KeySpec | None = None) -> dict[
         "interval_4gram_repeat_share": ngram_repeat_share(melody, n=4),
         "ends_on_tonic": float(pitches[-1] % 12 == key.key.pitch_class),
         "rhythm_value_entropy": rhythm_value_entropy(melody),
+        "dotted_pair_share": dotted_pair_share(melody),
         "distinct_pitches_per_bar": distinct_pitches_per_bar(melody),
         "two_pitch_run_bars": two_pitch_run(melody)[0],
         "degenerate": float(bool(check_monotony(melody))),  # the ranking's guard (tools/theory/melody)

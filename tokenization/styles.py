@@ -37,6 +37,11 @@ class Style:
     zh: tuple[str, ...] = field(default=(), repr=False)
     chat_rank: int | None = field(default=None, repr=False)  # place in the chat dialogues' draw
     chat_weight: int = field(default=2, repr=False)
+    swing: str | None = None  # how its written even pairs are played and then written: "dotted" (3:1)
+    swing_span: str = "1/4"  # the length of one swung pair, as a fraction of the bar
+
+
+SWINGS: dict[str, Fraction] = {"dotted": Fraction(3, 4)}  # the long note's share of its pair
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +90,14 @@ def _style(row: dict) -> dict:
     except (ValueError, ZeroDivisionError) as err:
         raise MusicValueError(f"{TABLE_FILE}: style {row.get('name')!r} has beat {beat!r}, not a note value like 3/8") from err
     tempo = round(row["tempo"] * quarters)
+    if row.get("swing") is not None and row["swing"] not in SWINGS:
+        raise MusicValueError(f"{TABLE_FILE}: style {row.get('name')!r} has swing {row['swing']!r}; known: {', '.join(SWINGS)}")
+    try:
+        span = Fraction(row.get("swing_span", "1/4"))
+    except (ValueError, ZeroDivisionError) as err:
+        raise MusicValueError(f"{TABLE_FILE}: style {row.get('name')!r} has swing_span {row.get('swing_span')!r}, not a fraction like 1/4") from err
+    if not 0 < span <= 1:
+        raise MusicValueError(f"{TABLE_FILE}: style {row.get('name')!r} has swing_span {span}, not in (0, 1]")
     return row | {"beat": beat, "beat_tempo": row["tempo"], "tempo": tempo, "label_tempo": row.get("label_tempo", tempo)}
 
 

@@ -38,7 +38,7 @@ def generate_melody(state: SongState, ctx: Context, *, bars: int = 8, range: str
     result = new_melody(request, runtime=ctx.models.runtime())
     what = f"melody-{request.style or 'free'}-{request.key.tonic}{request.key.mode[:3]}"
     return _melody_outcome(state, ctx, result, what=what, verb="Wrote a new melody:", tool="generate_melody",
-                           new_song=True)
+                           new_song=True, swing_bars=None)
 
 
 def continue_melody(state: SongState, ctx: Context, *, bars: int = 8, seed: int | None = None,
@@ -49,7 +49,8 @@ def continue_melody(state: SongState, ctx: Context, *, bars: int = 8, seed: int 
     melody = need_melody(state).melody
     request = _rewrite_request(state, ctx, melody, bars=bars, seed=seed, **overrides)
     result = extend(melody, runtime=ctx.models.runtime(), request=request)
-    return _melody_outcome(state, ctx, result, what="continued", verb=f"Added {bars} bars:", tool="continue_melody")
+    return _melody_outcome(state, ctx, result, what="continued", verb=f"Added {bars} bars:", tool="continue_melody",
+                           swing_bars=frozenset(range(melody.bars + 1, melody.bars + bars + 1)))
 
 
 def regenerate_bars(state: SongState, ctx: Context, *, keep: str, seed: int | None = None,
@@ -62,7 +63,8 @@ def regenerate_bars(state: SongState, ctx: Context, *, keep: str, seed: int | No
     request = _rewrite_request(state, ctx, melody, bars=melody.bars, seed=seed, **overrides)
     result = rewrite(melody, keep=span, runtime=ctx.models.runtime(), request=request)
     return _melody_outcome(state, ctx, result, what=f"keep{span[0]}-{span[1]}", tool="regenerate_bars",
-                           verb=f"Kept bars {span[0]}-{span[1]} and rewrote the rest:")
+                           verb=f"Kept bars {span[0]}-{span[1]} and rewrote the rest:",
+                           swing_bars=frozenset(b for b in range(1, melody.bars + 1) if not span[0] <= b <= span[1]))
 
 
 def vary_melody(state: SongState, ctx: Context, *, seed: int | None = None, **overrides: Any) -> Outcome:
@@ -119,19 +121,40 @@ def _made_title(song: Song) -> str:
     return f"{song.style or 'Melody'} in {song.melody.key}"
 
 
+def _swung(result, *, bars: frozenset[int] | None):
+    """The result with its style's swing (styles.toml `swing`) written into the bars the tool wrote
+    (`bars`; None: all), and the sentence that says so ("" when nothing changed)."""
+    from ..melody.swing import swing_melody
+
+    if bars is not None and not bars:
+        return result, ""
+    swung = swing_melody(result.song.melody, style=result.song.style, bars=bars)
+    if not swung.pairs:
+        return result, ""
+    note = SWING_NOTE.format(pairs=swung.pairs, swing=swung.swing, style=result.song.style)
+    return replace(result, song=replace(result.song, melody=swung.melody)), note
+
+
+SWING_NOTE = "{pairs} even pairs written {swing} (long-short), as {style} tunes are played."
+
+
 def _melody_outcome(state: SongState, ctx: Context, result, *, what: str, verb: str, tool: str,
-                    new_song: bool = False) -> Outcome:
+                    new_song: bool = False, swing_bars: frozenset[int] | None = frozenset()) -> Outcome:
     """Keep and describe the result.  A new melody is a new song, titled from its own style and key;
     a rewrite keeps a title a person gave the song (a file's, a chat's), and a made-up title is made
-    again from the rewrite's style and key, which may have changed."""
+    again from the rewrite's style and key, which may have changed.  The style's swing goes into
+    the bars the tool wrote (`swing_bars`; a variation keeps its original's rhythm: none)."""
+    result, swing_note = _swung(result, bars=swing_bars)
     before = state.song
     given = before is not None and before.title not in ("Untitled", _made_title(before))
     title = before.title if given and not new_song else _made_title(result.song)
     song = replace(result.song, title=title)
     state, artifact = keep_song(state, ctx, song, what=f"{what}-s{result.seed}")
     artifact.update(findings=result.report.as_dict()["findings"], seed=result.seed)
+    if swing_note:
+        artifact["swing"] = swing_note
     melody = song.melody
-    dropped = contract().message("chords_dropped") if before and before.chords else ""
+    dropped = (contract().message("chords_dropped") if before and before.chords else "") + (" " + swing_note if swing_note else "")
     check = "; ".join(re.sub(r"\s+", " ", line).strip() for line in result.report.summary(max_lines=3).splitlines())
     text = summary(tool, verb=verb, bars=melody.bars, key=melody.key, meter=melody.meter, tempo=tempo_text(melody),
                    style=song.style or "free", seed=result.seed, check=check, dropped=dropped,
