@@ -35,11 +35,11 @@ harmony-data: setup
 bands: corpus
 	$(BIN)/python -m tunesmith.eval.bands
 
-# Reproduces checkpoints/default: about 3 h 45 min of training on 2 CPU cores, plus building the
+# Reproduces checkpoints/default: 4 h 30 min of training budgets on 2 CPU cores, plus building the
 # data (a GPU is used when there is one).
 # Each recipe (finetune/recipes/NAME.toml) holds every value of one run; see them with
 # `tunesmith train run --dry-run $(RECIPES)`.
-RECIPES := base melody export harmony profiles lyrics-lm chat-lm chat-lm-more chat-1 chat-2 chat-3 router
+RECIPES := base melody export harmony profiles lyrics-lm chat-lm chat-1 chat-2 chat-3 router
 
 text-data: setup
 	$(BIN)/tunesmith text build

@@ -18,7 +18,7 @@ from tunesmith.tokenization.music import KeySpec, Melody, Meter, Note, Song
 from tunesmith.tokenization.records import song_to_record
 
 MANIFEST = json.loads((Path(__file__).resolve().parents[1] / "checkpoints/default/manifest.json").read_text())
-MAKE_TRAIN = ["base", "melody", "export", "harmony", "profiles", "lyrics-lm", "chat-lm", "chat-lm-more", "chat-1", "chat-2", "chat-3", "router"]
+MAKE_TRAIN = ["base", "melody", "export", "harmony", "profiles", "lyrics-lm", "chat-lm", "chat-1", "chat-2", "chat-3", "router"]
 OPTIONAL = {"limit", "style", "progress"}  # quick-run, relabelling and display options a recipe may leave out
 
 
