@@ -12,6 +12,7 @@ from tunesmith.tokenization.music import KeySpec, Melody, Meter, Note, Song
 from tunesmith.tokenization.styles import STYLES, _style
 from tunesmith.tools.actions.melody import _swung
 from tunesmith.tools.melody.compose import MelodyResult
+from tunesmith.tools.theory.check import check_melody
 from tunesmith.tools.melody.swing import rhythm_pairs, style_swing, swing_melody
 from tunesmith.tools.types import Report
 
@@ -77,6 +78,8 @@ def test_the_melody_action_writes_the_swing_and_says_so() -> None:
                           seconds=0.0, estimated_key=KeySpec("C"))
     swung, note = _swung(result, bars=None)
     assert swung.song.melody.notes[0].duration == 0.375 and note.startswith("4 even pairs written dotted")
+    # what is shown is what was checked: the report is the swung melody's own, not the empty one given
+    assert swung.report == check_melody(swung.song.melody, key=swung.song.melody.key) and swung.report != Report()
     kept, none = _swung(result, bars=frozenset())  # a variation keeps its original's rhythm
     assert kept is result and none == ""
     reel = MelodyResult(song=Song(melody=melody, style="irish-reel"), report=Report(), seed=1, attempts=1,

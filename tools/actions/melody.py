@@ -123,8 +123,10 @@ def _made_title(song: Song) -> str:
 
 def _swung(result, *, bars: frozenset[int] | None):
     """The result with its style's swing (styles.toml `swing`) written into the bars the tool wrote
-    (`bars`; None: all), and the sentence that says so ("" when nothing changed)."""
+    (`bars`; None: all), checked again as it is now written (what is shown is what was checked),
+    and the sentence that says so ("" when nothing changed)."""
     from ..melody.swing import swing_melody
+    from ..theory.check import check_melody
 
     if bars is not None and not bars:
         return result, ""
@@ -132,7 +134,8 @@ def _swung(result, *, bars: frozenset[int] | None):
     if not swung.pairs:
         return result, ""
     note = SWING_NOTE.format(pairs=swung.pairs, swing=swung.swing, style=result.song.style)
-    return replace(result, song=replace(result.song, melody=swung.melody)), note
+    report = check_melody(swung.melody, key=swung.melody.key)  # pitches as before; the rhythm checks see the dots
+    return replace(result, song=replace(result.song, melody=swung.melody), report=report), note
 
 
 SWING_NOTE = "{pairs} even pairs written {swing} (long-short), as {style} tunes are played."
