@@ -70,6 +70,16 @@ def _failed_this_turn(messages: Sequence[BaseMessage]) -> bool:
     return False
 
 
+def _correction(wrong: Sequence[str], person: str) -> str:
+    """The song's side of each contradiction ('says "bar 30", but the song has bars 1-16' -> 'the
+    song has bars 1-16'), as a reply in the person's language (the contract's [messages])."""
+    from ..finetune.chat.mentions import has_han
+
+    facts = "; ".join(dict.fromkeys(line.split(", but ", 1)[-1] for line in wrong))
+    which = "fact_correction_zh" if has_han(person) else "fact_correction"
+    return contract().message(which).replace("$facts", facts)
+
+
 def _ordered(name: str, args: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     order = contract().tool(name).arg_names if name in contract().tools else tuple(args)
     return tuple((k, str(args[k])) for k in order if k in args and args[k] is not None)
@@ -154,5 +164,7 @@ class GemmaChat(BaseChatModel):
         facts = results[-1].split(" Files:")[0] if results else ""
         if facts:
             return AIMessage(content=facts, response_metadata={"fact_check": "replaced", "rejected": found})
-        best = found[0][0] if found else ""
-        return AIMessage(content=best, response_metadata={"fact_check": "unchecked", "rejected": found})
+        if found:  # no result to fall back on: say what the song holds instead of the wrong claim
+            return AIMessage(content=_correction(found[0][1], transcript.person),
+                             response_metadata={"fact_check": "corrected", "rejected": found})
+        return AIMessage(content="", response_metadata={"fact_check": "unchecked", "rejected": found})

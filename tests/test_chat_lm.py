@@ -187,3 +187,24 @@ def test_reply_rows_are_kept_beside_the_adapter(tokenizer, tmp_path: Path) -> No
     expected = {t for s in items if isinstance(s.target, str) for t in tokenizer.encode(" " + s.target, add_special_tokens=False)}
     assert rows == frozenset(expected) and count == len(expected) > 0
     assert load_reply_rows(tmp_path / "older") is None
+
+
+def test_a_reply_that_contradicts_the_song_is_corrected_not_kept() -> None:
+    """With no tool result to fall back on, a wrong claim gives way to what the song holds, in the
+    person's language; a clean candidate is kept as written."""
+    from tunesmith.agent.chat_gemma import GemmaChat
+    from tunesmith.finetune.lm.chat_decode import Line
+    from tunesmith.tools.facts import song_digest
+
+    state = with_song(SongState(), down_tune())
+    bars = song_digest(state)["bars"]
+    chat = GemmaChat(decoder=None)
+    wrong = [Line(None, f"Changed bar {bars + 20} to C.", 0.0)]
+    said = Transcript(song="", settings="", person="and bar 30")
+    message = chat._checked_reply(wrong, said, state)
+    assert message.response_metadata["fact_check"] == "corrected"
+    assert message.content.startswith("To be exact: ") and f"{bars + 20}" not in message.content
+    zh = chat._checked_reply(wrong, Transcript(song="", settings="", person="第30小节呢"), state)
+    assert zh.content.startswith("更正：")
+    fine = chat._checked_reply([Line(None, "Sure.", 0.0)], said, state)
+    assert fine.content == "Sure." and fine.response_metadata["fact_check"] == "ok"
