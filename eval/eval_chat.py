@@ -1,6 +1,7 @@
 """Scripted conversations: does each turn do the right thing to the song, and do the replies agree with it.
 
     nice python -m tunesmith.eval.eval_chat --model SPEC [--only ID,ID] [--out eval/results/chat.json]
+    python -m tunesmith.eval.eval_chat --model SPEC --work DIR --rescore   (score DIR's batch output again)
 
 eval/ may not import agent/: the conversations (eval/data/chat_conversations.jsonl: {"id", "lang",
 "melody" (optional, a file under eval/data/), "turns": [{"user", "expect"}]}) become one batch file
@@ -327,14 +328,20 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
 # ---------------------------------------------------------------- running
 
 def evaluate(*, model: str, work: Path, path: Path = CONVERSATIONS, only: list[str] | None = None, jobs: int = 1,
-             timeout: float = 7200) -> dict[str, Any]:
-    """Run the conversations through `tunesmith batch` and score every turn."""
+             timeout: float = 7200, rescore: bool = False) -> dict[str, Any]:
+    """Run the conversations through `tunesmith batch` and score every turn (`rescore`: score the
+    batch output already in `work` again, e.g. after a fix of the checks, without running it)."""
     conversations = load_conversations(path, only=only)
     base = Path(path).parent
-    batch = write_batch(conversations, work / "input", base=base)
     out = work / "out"
-    shutil.rmtree(out, ignore_errors=True)  # `tunesmith batch` resumes: old results would skip conversations
-    run = er.run_cli(batch, out, model=model, jobs=jobs, timeout=timeout)
+    if rescore:
+        lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
+        found = [json.loads(x) for x in lines if x.strip()]
+        run = {"results": {r["id"]: r for r in found if r.get("id") is not None}, "wall_s": None}
+    else:
+        batch = write_batch(conversations, work / "input", base=base)
+        shutil.rmtree(out, ignore_errors=True)  # `tunesmith batch` resumes: old results would skip conversations
+        run = er.run_cli(batch, out, model=model, jobs=jobs, timeout=timeout)
     rows = [row for conv in conversations
             for row in score_conversation(conv, run["results"].get(conv["id"]), start=start_digest(conv, base=base))]
     return {"generated": time.strftime("%Y-%m-%d %H:%M"), "model": model, "conversations": len(conversations),
@@ -349,10 +356,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / "chat.json")
     parser.add_argument("--work", type=Path, help="folder for the batch input and output (default: a temp dir)")
+    parser.add_argument("--rescore", action="store_true", help="score the batch output in --work again, without running")
     args = parser.parse_args(argv)
+    if args.rescore and not (args.work and (args.work / "out" / "results.jsonl").is_file()):
+        parser.error("--rescore needs --work DIR holding out/results.jsonl of an earlier run")
     work = args.work or Path(tempfile.mkdtemp(prefix="tunesmith-chat-"))
     only = [i.strip() for i in args.only.split(",") if i.strip()] if args.only else None
-    report = evaluate(model=args.model, work=work, path=args.conversations, only=only, jobs=args.jobs)
+    report = evaluate(model=args.model, work=work, path=args.conversations, only=only, jobs=args.jobs,
+                      rescore=args.rescore)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     line = lambda name, r: f"{name:20s} {r['right']}/{r['n']} turns right ({r['rate']:.1%})"  # noqa: E731

@@ -147,3 +147,12 @@ def test_claims_about_a_song_that_does_not_exist() -> None:
 def test_zh_numbers() -> None:
     assert [facts.zh_number(t) for t in ("八", "十二", "二十四", "六十四", "两", "abc", "十十")] == [8, 12, 24, 64, 2,
                                                                                               None, None]
+
+
+def test_two_charts_in_one_result_are_two_charts() -> None:
+    """'New chords for bars 5-8: | Bb F | F | F | F |. Chords: | ... 8 bars ... |' shows a 4-bar and an
+    8-bar chart, not one of 13 bars (the chat's result-facts reply was flagged for it)."""
+    from tunesmith.tools.facts import _charts
+
+    text = "New chords for bars 5-8: | Bb F | F | F | F |. Chords: | - | - | - | F#m | Bb F | F | F | F |."
+    assert _charts(text) == [4, 8] and _charts("和弦：| C | F G | C |。") == [3]

@@ -365,7 +365,7 @@ def _same(a: Claim, b: Claim) -> bool:
     return a.value == b.value
 
 
-_CHART = re.compile(r"(?:\|\s*[^|\n]+?\s*){2,}\|")
+_CHART = re.compile(r"(?:\|\s*[^|\n:.。：]+?\s*){2,}\|")  # a bar holds chord names, never ". Chords:"
 
 
 def _charts(text: str) -> list[int]:
