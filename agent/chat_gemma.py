@@ -11,6 +11,7 @@ the result instead and the message's metadata records it (`fact_check`).
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -68,6 +69,15 @@ def _failed_this_turn(messages: Sequence[BaseMessage]) -> bool:
         if isinstance(message, ToolMessage) and message.status == "error":
             return True
     return False
+
+
+_STUCK = re.compile(r"([^\W\d_]{1,4}?)\1{5,}")  # a piece said six times over ("拜拜拜拜拜拜…", "no no no no no no")
+
+
+def _stuck(reply: str) -> list[str]:
+    """A reply that repeats one piece on and on is no reply: counted like a contradiction, so another
+    candidate or the result's own facts are said instead."""
+    return ["repeats itself"] if _STUCK.search(reply.replace(" ", "")) else []
 
 
 def _correction(wrong: Sequence[str], person: str) -> str:
@@ -157,7 +167,7 @@ class GemmaChat(BaseChatModel):
         for line in lines:
             if not line.reply:
                 continue
-            wrong = contradictions(line.reply, digest, results=results)
+            wrong = contradictions(line.reply, digest, results=results) + _stuck(line.reply)
             if not wrong:
                 return AIMessage(content=line.reply, response_metadata={"fact_check": "ok"})
             found.append((line.reply, wrong))

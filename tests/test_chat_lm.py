@@ -208,3 +208,17 @@ def test_a_reply_that_contradicts_the_song_is_corrected_not_kept() -> None:
     assert zh.content.startswith("更正：")
     fine = chat._checked_reply([Line(None, "Sure.", 0.0)], said, state)
     assert fine.content == "Sure." and fine.response_metadata["fact_check"] == "ok"
+
+
+def test_a_reply_stuck_on_one_piece_is_not_said() -> None:
+    """'拜拜拜拜…' after a failed call gives way to the result's own facts."""
+    from tunesmith.agent.chat_gemma import GemmaChat, _stuck
+    from tunesmith.finetune.lm.chat_decode import Line
+
+    assert _stuck("拜" * 30) and _stuck("no no no no no no no") and not _stuck("Bar 3 is now F; bar 4 is G.")
+    assert not _stuck("Chords: | G | G | G | G | G | G | G | G |") and not _stuck("| - | - | - | - | - | - | - |")
+    state = with_song(SongState(), down_tune())
+    done = ((Call("change_chord", (("bar", "16"), ("chord", "G"))), "change_chord failed: there is no bar 16"),)
+    said = Transcript(song="", settings="", person="那改第16小节吧", done=done)
+    message = GemmaChat(decoder=None)._checked_reply([Line(None, "拜" * 30, 0.0)], said, state)
+    assert message.content == "change_chord failed: there is no bar 16" and message.response_metadata["fact_check"] == "replaced"
