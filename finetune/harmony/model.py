@@ -354,25 +354,37 @@ def chord_logprobs(model: Any, codec: MusicCodec, melody: Melody, slots: Slots, 
             logits = model(input_ids=torch.tensor([ids], device=device)).logits[0].float().cpu()
         rows = [torch.log_softmax(logits[w - 1, index], dim=-1).tolist() for w in where]
         return rows, list(history)
-    choose = choose or (lambda _slot, row: max(range(len(row)), key=row.__getitem__))
     placeholder = ids_all[0]
     ids, where = harmony_sequence(codec, melody, slots, [placeholder] * len(slots), style=style, groups=groups)
     limit = int(getattr(model.config, "max_position_embeddings", 1024))
     if len(ids) > limit:
         raise ModelError(f"the melody needs {len(ids)} tokens, more than the model's {limit}")
-    rows, chosen = [], []
-    past, start = None, 0
+    past = None
+
+    def step(chunk: list[int], _start: int) -> list[float]:
+        nonlocal past
+        out = model(input_ids=torch.tensor([chunk], device=device), cache=past, use_cache=True)
+        past = out.cache
+        return torch.log_softmax(out.logits[0, -1].float().cpu()[index], dim=-1).tolist()
+
     with torch.inference_mode():
-        for slot, position in enumerate(where):
-            chunk = ids[start:position]
-            out = model(input_ids=torch.tensor([chunk], device=device), cache=past, use_cache=True)
-            past = out.cache
-            row = torch.log_softmax(out.logits[0, -1].float().cpu()[index], dim=-1).tolist()
-            pick = ids_all[choose(slot, row)]
-            ids[position] = pick
-            rows.append(row)
-            chosen.append(pick)
-            start = position
+        return _slot_by_slot(ids, where, ids_all, choose, step)
+
+
+def _slot_by_slot(ids: list[int], where: Sequence[int], ids_all: Sequence[int], choose: Chooser | None,
+                  step: Callable[[list[int], int], list[float]]) -> tuple[list[list[float]], list[int]]:
+    """The free decoding loop both back ends share: feed the tokens up to each slot (`step` takes
+    them and their start position, returns the slot's log-probs), put the chosen chord in
+    (`choose`'s, greedy by default)."""
+    choose = choose or (lambda _slot, row: max(range(len(row)), key=row.__getitem__))
+    rows, chosen, start = [], [], 0
+    for slot, position in enumerate(where):
+        row = step(ids[start:position], start)
+        pick = ids_all[choose(slot, row)]
+        ids[position] = pick
+        rows.append(row)
+        chosen.append(pick)
+        start = position
     return rows, chosen
 
 
@@ -397,16 +409,8 @@ def _lean_chord_logprobs(model: Any, codec: MusicCodec, melody: Melody, slots: S
     if history is not None:
         logits = model.extend(ids, cache, 0)
         return [log_softmax(logits[w - 1]) for w in where], list(history)
-    choose = choose or (lambda _slot, row: max(range(len(row)), key=row.__getitem__))
-    rows, chosen, start = [], [], 0
-    for slot, position in enumerate(where):
-        row = log_softmax(model.extend(ids[start:position], cache, start, last_only=True)[0])
-        pick = ids_all[choose(slot, row)]
-        ids[position] = pick
-        rows.append(row)
-        chosen.append(pick)
-        start = position
-    return rows, chosen
+    return _slot_by_slot(ids, where, ids_all, choose,
+                         lambda chunk, start: log_softmax(model.extend(chunk, cache, start, last_only=True)[0]))
 
 
 def decode_chords(model: Any, codec: MusicCodec, melody: Melody, slots: Slots, *, style: str | None = STYLE,
