@@ -17,6 +17,7 @@ from tunesmith.finetune.model import ModelConfig, build_model, get_preset
 from tunesmith.finetune.runtime import Runtime
 from tunesmith.finetune.decode.sampling import SamplingConfig, Choices, filter_logits, pick
 from tunesmith.tokenization.codec import MusicCodec, default_codec
+from tiny_models import randomise_lora
 
 TOLERANCE = 1e-4
 
@@ -29,15 +30,6 @@ def codec() -> MusicCodec:
 def _model(codec: MusicCodec, config: ModelConfig, seed: int = 0):
     torch.manual_seed(seed)
     return build_model(config, codec.vocab_size, pad_id=codec.pad_id, bos_id=codec.bos_id, eos_id=codec.eos_id).eval()
-
-
-def _randomise_lora(model, seed: int) -> None:
-    """Fresh LoRA B matrices are zero (a no-op); give them values so the test can fail."""
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, param in model.named_parameters():
-            if "lora_" in name:
-                param.copy_(torch.randn(param.shape, generator=generator) * 0.2)
 
 
 def _max_error(hf_model, lean: LeanModel, ids: list[int], *, split: int, rows: int = 3) -> float:
@@ -68,7 +60,7 @@ def test_base_model_logits_match(codec: MusicCodec, config: ModelConfig) -> None
 
 def test_active_lora_adapter_is_merged(codec: MusicCodec) -> None:
     peft_model = add_adapter(_model(codec, get_preset("tiny")), "style", AdapterConfig(r=4, alpha=8, dropout=0.0))
-    _randomise_lora(peft_model, 3)
+    randomise_lora(peft_model, 3, scale=0.2)
     peft_model.eval()
     ids = _ids(codec, 30, 2)
     lean = lean_model(peft_model)
@@ -84,7 +76,7 @@ def test_lora_on_tied_embeddings_and_head(codec: MusicCodec) -> None:
     targets = ("q_proj", "v_proj", "embed_tokens", "lm_head")
     peft_model = add_adapter(_model(codec, get_preset("tiny")), "harm",
                              AdapterConfig(r=4, alpha=8, dropout=0.0, targets=targets))
-    _randomise_lora(peft_model, 4)
+    randomise_lora(peft_model, 4, scale=0.2)
     peft_model.eval()
     lean = lean_model(peft_model)
     assert not np.allclose(lean.embed, lean.head.T)  # the two deltas differ once merged
@@ -94,7 +86,7 @@ def test_lora_on_tied_embeddings_and_head(codec: MusicCodec) -> None:
 def test_runtime_caches_one_lean_copy_per_adapter(codec: MusicCodec) -> None:
     peft_model = add_adapter(_model(codec, get_preset("tiny")), "one", AdapterConfig(r=4, dropout=0.0))
     peft_model.add_adapter("two", peft_model.peft_config["one"])
-    _randomise_lora(peft_model, 6)
+    randomise_lora(peft_model, 6, scale=0.2)
     runtime = Runtime(directory=Path("."), model=peft_model.eval(), codec=codec, adapters=("one", "two"))
     with runtime.session() as active:  # the first adapter by default
         first = active.lean()

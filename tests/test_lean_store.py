@@ -23,27 +23,19 @@ from tunesmith.finetune.lora import AdapterConfig, add_adapter, add_readout_adap
 from tunesmith.finetune.model import load_model
 from tunesmith.finetune.runtime import LEAN_FOLDER, load_runtime, open_runtime
 from tunesmith.tokenization.music import KeySpec, Melody, Meter, Note
+from tiny_models import randomise_lora
 
 SPEC = MelodySpec(bars=2, meter=Meter(4, 4), key=KeySpec("D"), scale="strict", low=55, high=79)
 MELODY = Melody(notes=tuple(Note(p, float(i), 1.0) for i, p in enumerate([62, 66, 69, 66, 67, 71, 67, 62])),
                 meter=Meter(4, 4), key=KeySpec("D"))
 
 
-def _randomise(model, seed: int) -> None:
-    """Fresh LoRA B matrices are zero (a no-op adapter); give every LoRA weight values."""
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, param in model.named_parameters():
-            if "lora_" in name:
-                param.copy_(torch.randn(param.shape, generator=generator) * 0.3)
-
-
 def _save_adapters(folder: Path, *, seed: int) -> None:
     melody = add_adapter(load_model(folder)[0], "melody", AdapterConfig(r=4, dropout=0.0))
-    _randomise(melody, seed)
+    randomise_lora(melody, seed, scale=0.3)
     save_adapter(melody.eval(), folder, "melody")
     harmony = add_readout_adapter(load_model(folder)[0], "harmony", AdapterConfig(r=4, dropout=0.0))
-    _randomise(harmony, seed + 1)
+    randomise_lora(harmony, seed + 1, scale=0.3)
     save_readout_adapter(harmony.eval(), folder, "harmony")
 
 
@@ -155,7 +147,7 @@ def test_weights_the_key_cannot_read_are_used_without_the_store(tmp_path: Path, 
     """An adapter saved as adapter_model.bin (not safetensors) still works, built from the HF model."""
     folder = make_tiny_checkpoint(tmp_path / "ckpt")
     melody = add_adapter(load_model(folder)[0], "melody", AdapterConfig(r=4, dropout=0.0))
-    _randomise(melody, 8)
+    randomise_lora(melody, 8, scale=0.3)
     melody.eval().save_pretrained(folder / "adapters", selected_adapters=["melody"], safe_serialization=False)
     assert (folder / "adapters" / "melody" / "adapter_model.bin").is_file()
     with open_runtime(folder, cache=tmp_path / "cache").session("melody") as active:

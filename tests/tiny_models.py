@@ -26,3 +26,15 @@ def save_tiny_checkpoint(folder: Path, *, half: bool = True) -> Path:
     from tunesmith.tokenization.codec import default_codec
 
     return save_model(build_tiny_model(), default_codec(), folder, config=get_preset("tiny"), half=half)
+
+
+def randomise_lora(model, seed: int, *, scale: float) -> None:
+    """Fresh LoRA B matrices are zero (a no-op adapter); give every LoRA weight values, so a test
+    comparing adapted outputs can fail."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if "lora_" in name:
+                param.copy_(torch.randn(param.shape, generator=generator) * scale)
