@@ -185,16 +185,19 @@ def reply_rows(tokenizer: Any, *, cache: Any = None, count: int = 4000, answer: 
             return frozenset(pickle.loads(path.read_bytes()))
         except (OSError, pickle.UnpicklingError, EOFError, ValueError):
             pass
-    rows: set[int] = set()
-    for item in samples(seed=0, count=count, answer=answer):
-        if isinstance(item.target, str):
-            rows.update(tokenizer.encode(" " + item.target, add_special_tokens=False))
+    rows = reply_token_rows(tokenizer, samples(seed=0, count=count, answer=answer))
     if path is not None:
         try:
             path.write_bytes(pickle.dumps(sorted(rows)))
         except OSError:
             pass
     return frozenset(rows)
+
+
+def reply_token_rows(tokenizer: Any, items: Any) -> frozenset[int]:
+    """The token ids of the replies (targets that are text) among chat training samples."""
+    return frozenset(t for item in items if isinstance(item.target, str)
+                     for t in tokenizer.encode(" " + item.target, add_special_tokens=False))
 
 
 def load_reply_rows(adapter: Any) -> frozenset[int] | None:

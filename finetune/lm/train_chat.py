@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from .chat_data import Sample, samples
-from .chat_decode import REPLY_ROWS
+from .chat_decode import REPLY_ROWS, reply_token_rows
 from .chat_format import Pieces, target_ids
 from .train_lora import Encoded
 
@@ -50,8 +50,7 @@ def save_reply_rows(out: Any, tokenizer: Any, items: Any) -> int:
     import json
     from pathlib import Path
 
-    rows = sorted({t for item in items if isinstance(item.target, str)
-                   for t in tokenizer.encode(" " + item.target, add_special_tokens=False)})
+    rows = sorted(reply_token_rows(tokenizer, items))
     path = Path(out) / REPLY_ROWS
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"rows": rows, "replies": sum(isinstance(i.target, str) for i in items)}) + "\n",
