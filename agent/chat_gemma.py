@@ -71,13 +71,14 @@ def _failed_this_turn(messages: Sequence[BaseMessage]) -> bool:
     return False
 
 
+REPEATS = "repeats itself"
 _STUCK = re.compile(r"([^\W\d_]{1,4}?)\1{5,}")  # a piece said six times over ("拜拜拜拜拜拜…", "no no no no no no")
 
 
 def _stuck(reply: str) -> list[str]:
     """A reply that repeats one piece on and on is no reply: counted like a contradiction, so another
     candidate or the result's own facts are said instead."""
-    return ["repeats itself"] if _STUCK.search(reply.replace(" ", "")) else []
+    return [REPEATS] if _STUCK.search(reply.replace(" ", "")) else []
 
 
 def _correction(wrong: Sequence[str], person: str) -> str:
@@ -174,7 +175,9 @@ class GemmaChat(BaseChatModel):
         facts = results[-1].split(" Files:")[0] if results else ""
         if facts:
             return AIMessage(content=facts, response_metadata={"fact_check": "replaced", "rejected": found})
-        if found:  # no result to fall back on: say what the song holds instead of the wrong claim
-            return AIMessage(content=_correction(found[0][1], transcript.person),
+        claims = [[w for w in wrong if w != REPEATS] for _, wrong in found]
+        claims = [c for c in claims if c]  # the song's facts answer a wrong claim, not a repetition
+        if claims:  # no result to fall back on: say what the song holds instead of the wrong claim
+            return AIMessage(content=_correction(claims[0], transcript.person),
                              response_metadata={"fact_check": "corrected", "rejected": found})
         return AIMessage(content="", response_metadata={"fact_check": "unchecked", "rejected": found})

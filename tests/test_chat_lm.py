@@ -222,3 +222,14 @@ def test_a_reply_stuck_on_one_piece_is_not_said() -> None:
     said = Transcript(song="", settings="", person="那改第16小节吧", done=done)
     message = GemmaChat(decoder=None)._checked_reply([Line(None, "拜" * 30, 0.0)], said, state)
     assert message.content == "change_chord failed: there is no bar 16" and message.response_metadata["fact_check"] == "replaced"
+
+
+def test_a_stuck_reply_with_no_result_is_not_turned_into_a_correction() -> None:
+    """Repetition is no claim about the song: with nothing to fall back on, nothing is said for it."""
+    from tunesmith.agent.chat_gemma import GemmaChat
+    from tunesmith.finetune.lm.chat_decode import Line
+
+    state = with_song(SongState(), down_tune())
+    message = GemmaChat(decoder=None)._checked_reply([Line(None, "拜" * 30, 0.0)],
+                                                     Transcript(song="", settings="", person="谢谢"), state)
+    assert message.content == "" and message.response_metadata["fact_check"] == "unchecked"
