@@ -335,9 +335,7 @@ def evaluate(*, model: str, work: Path, path: Path = CONVERSATIONS, only: list[s
     base = Path(path).parent
     out = work / "out"
     if rescore:
-        lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
-        found = [json.loads(x) for x in lines if x.strip()]
-        run = {"results": {r["id"]: r for r in found if r.get("id") is not None}, "wall_s": None}
+        run = {"results": er.read_results(out), "wall_s": None}
     else:
         batch = write_batch(conversations, work / "input", base=base)
         shutil.rmtree(out, ignore_errors=True)  # `tunesmith batch` resumes: old results would skip conversations

@@ -238,10 +238,15 @@ def run_cli(batch: Path, out: Path, *, model: str, jobs: int, timeout: float) ->
     if done.returncode not in (0, 1):
         last = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
         raise SystemExit(f"tunesmith batch --model {model} failed (exit {done.returncode}): {last}")
-    lines = [json.loads(x) for x in (out / "results.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
     own = re.search(r"; ([0-9.]+)s; results in", done.stderr)
-    return {"results": {r["id"]: r for r in lines if r.get("id") is not None}, "wall_s": round(wall, 2),
+    return {"results": read_results(out), "wall_s": round(wall, 2),
             "batch_s": float(own.group(1)) if own else None, "exit_code": done.returncode}
+
+
+def read_results(out: Path) -> dict[str, dict[str, Any]]:
+    """A batch output folder's result lines by prompt id (its results.jsonl)."""
+    lines = [json.loads(x) for x in (out / "results.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    return {r["id"]: r for r in lines if r.get("id") is not None}
 
 
 def timing(rows: list[dict[str, Any]], run: dict[str, Any], *, jobs: int) -> dict[str, Any]:
